@@ -1,0 +1,612 @@
+package schemas
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Mapping says where one leaf of the API's transaction lives in the warehouse. JSONPath is
+// relative to the transaction object, with "[]" standing for every element of an array
+// ("purchased_items.apparel.items[].price"); a leaf that is a list of scalars ends in "[]" and
+// lives in a repeated column.
+type Mapping struct {
+	JSONPath string
+	Table    string
+	Column   string
+}
+
+// PathMap returns the JSON-path → column map: every leaf of the API's transaction and its one home
+// column, sorted by path.
+func PathMap() []Mapping { return append([]Mapping(nil), pathMap...) }
+
+// HomeOf returns the home of a leaf given by its JSON path (array indexes written as "[]").
+func HomeOf(jsonPath string) (Mapping, bool) {
+	m, ok := pathIndex[jsonPath]
+	return m, ok
+}
+
+// Item directions and categories, spelled as the API's JSON keys.
+const (
+	Purchased = "purchased"
+	Refunded  = "refunded"
+)
+
+// PurchasedCategories are the keys of purchased_items, then the top-level sponsorship list, which
+// counts as purchased.
+var PurchasedCategories = []string{"apparel", "registration", "tickets", "ecards", "tribute_cards", "custom_fees", "sponsorship"}
+
+// RefundedCategories are the keys of refunded_items.
+var RefundedCategories = []string{"donations", "covered_fees", "apparel", "registration", "tickets", "ecards", "sponsorship", "custom_fees", "self_donations"}
+
+// Custom data levels.
+const (
+	LevelTransaction      = "transaction"
+	LevelFundraiser       = "fundraiser"
+	LevelTeam             = "team"
+	LevelPage             = "page"
+	LevelRegistration     = "registration"
+	LevelSelfDonationPage = "self_donation_page"
+)
+
+// CustomDataLevels lists the levels custom question answers come from.
+var CustomDataLevels = []string{LevelTransaction, LevelFundraiser, LevelTeam, LevelPage, LevelRegistration, LevelSelfDonationPage}
+
+// leaf is one scalar of an API object: its JSON key, its type, and its column (prefix + key unless
+// col is set).
+type leaf struct {
+	key  string
+	typ  Type
+	pii  bool
+	rep  bool
+	col  string
+	desc string
+}
+
+func str(key, desc string) leaf   { return leaf{key: key, typ: String, desc: desc} }
+func pii(key, desc string) leaf   { return leaf{key: key, typ: String, pii: true, desc: desc} }
+func i64(key, desc string) leaf   { return leaf{key: key, typ: Int64, desc: desc} }
+func boo(key, desc string) leaf   { return leaf{key: key, typ: Bool, desc: desc} }
+func money(key, desc string) leaf { return leaf{key: key, typ: Numeric, desc: desc} }
+func ts(key, desc string) leaf    { return leaf{key: key, typ: Timestamp, desc: desc} }
+func date(key, desc string) leaf  { return leaf{key: key, typ: Date, desc: desc} }
+
+func (l leaf) as(col string) leaf { l.col = col; return l }
+
+// builder accumulates a table's columns and the mappings of the leaves that live in them. Many
+// paths may share a column (every category's item price lives in transaction_items.price).
+type builder struct {
+	t     Table
+	paths []Mapping
+}
+
+func newTable(name string, kind Kind, desc string) *builder {
+	return &builder{t: Table{Name: name, Kind: kind, Description: desc}}
+}
+
+// column adds a derived column (one that is no leaf's home, such as a key or a version stamp).
+func (b *builder) column(c Column) *builder {
+	if existing, ok := b.t.Column(c.Name); ok {
+		if existing.Type != c.Type || existing.Repeated != c.Repeated {
+			panic(fmt.Sprintf("schemas: %s.%s declared twice with different types", b.t.Name, c.Name))
+		}
+		return b
+	}
+	b.t.Columns = append(b.t.Columns, c)
+	return b
+}
+
+// leaves adds the leaves of the object at jsonPrefix ("" for the transaction itself, else ending in
+// "."), each in the column colPrefix + key (or its own col).
+func (b *builder) leaves(jsonPrefix, colPrefix, descPrefix string, ls ...leaf) *builder {
+	for _, l := range ls {
+		col := colPrefix + l.key
+		if l.col != "" {
+			col = l.col
+		}
+		path := jsonPrefix + l.key
+		if l.rep {
+			path += "[]"
+		}
+		b.column(Column{Name: col, Type: l.typ, Repeated: l.rep, PII: l.pii, Description: descPrefix + l.desc})
+		b.paths = append(b.paths, Mapping{JSONPath: path, Table: b.t.Name, Column: col})
+	}
+	return b
+}
+
+func (b *builder) versioned() *builder {
+	return b.column(Column{Name: ColRunID, Type: String, Required: true, Description: "The run that extracted this version."}).
+		column(Column{Name: ColBatchID, Type: String, Required: true, Description: "The load batch this version was committed in; current views only consider batches found in ccsync_checkpoints."}).
+		column(Column{Name: ColExtractedAt, Type: Timestamp, Required: true, Description: "When this version was extracted from the API (UTC); the newest version of a transaction is current."})
+}
+
+// child adds the columns every child table starts with.
+func (b *builder) child() *builder {
+	b.t.Partition = "transaction_date"
+	return b.column(Column{Name: "transaction_id", Type: Int64, Required: true, Description: "The transaction this row belongs to (transactions.id)."}).
+		column(transactionDate)
+}
+
+var transactionDate = Column{Name: "transaction_date", Type: Date, Description: "The UTC calendar date of the transaction (transactions.date); the partitioning column."}
+
+// Field lists of the API's objects.
+var (
+	addressLeaves = []leaf{
+		pii("business_name", "Business name."),
+		boo("is_foundation", "Whether the payer is a foundation."),
+		pii("title", "Title (Mr., Ms., ...)."),
+		pii("name", "Full name."),
+		pii("first_name", "First name."),
+		pii("last_name", "Last name."),
+		pii("street_address", "Street address."),
+		pii("city", "City."),
+		str("country", "Country code."),
+		str("state", "State or province code."),
+		pii("postal", "Postal or ZIP code."),
+		pii("email", "Email address."),
+		pii("phone", "Phone number."),
+	}
+	userLeaves = []leaf{
+		i64("id", "User ID."),
+		pii("email", "Email address."),
+		pii("first_name", "First name."),
+		pii("last_name", "Last name."),
+		str("language", "Language (en, fr)."),
+		pii("title", "Title."),
+		pii("name", "Full name."),
+	}
+	customDataLeaves = []leaf{
+		i64("field_id", "Custom field ID."),
+		i64("source_id", "ID of the object the field belongs to."),
+		str("name", "The question."),
+		leaf{key: "content", typ: String, pii: true, desc: "The answer, as text (a non-string JSON answer is kept as its JSON text)."},
+		str("field_custom_id", "The field's custom ID."),
+		str("response_custom_id", "The answer's custom ID."),
+	}
+	recipientLeaves = []leaf{
+		pii("name", "Recipient's name."),
+		pii("email", "Recipient's email."),
+		pii("phone", "Recipient's phone."),
+		pii("address", "Recipient's postal address."),
+	}
+	productLeaves = []leaf{
+		i64("id", "Item ID.").as("item_id"),
+		str("name", "Item name."),
+		str("option", "Chosen option (size, distance, section...)."),
+		money("price", "Price paid for the item."),
+	}
+	amountLeaf = money("amount", "Amount of a custom fee, refunded donation, refunded covered fee or refunded self-donation.")
+)
+
+func without(ls []leaf, keys ...string) []leaf {
+	var out []leaf
+next:
+	for _, l := range ls {
+		for _, k := range keys {
+			if l.key == k {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var (
+	dataTables        []Table
+	bookkeepingTables []Table
+	pathMap           []Mapping
+	pathIndex         = map[string]Mapping{}
+)
+
+func init() {
+	builders := []*builder{
+		transactionsTable(),
+		itemsTable(),
+		registrationsTable(),
+		ecardsTable(),
+		tributeCardsTable(),
+		selfDonationsTable(),
+		customDataTable(),
+		rawTable(),
+	}
+	for _, b := range builders {
+		b.versioned()
+		dataTables = append(dataTables, b.t)
+		for _, m := range b.paths {
+			if prev, dup := pathIndex[m.JSONPath]; dup {
+				panic(fmt.Sprintf("schemas: %s has two homes: %s.%s and %s.%s", m.JSONPath, prev.Table, prev.Column, m.Table, m.Column))
+			}
+			pathIndex[m.JSONPath] = m
+			pathMap = append(pathMap, m)
+		}
+	}
+	sort.Slice(pathMap, func(i, j int) bool { return pathMap[i].JSONPath < pathMap[j].JSONPath })
+	bookkeepingTables = []Table{checkpointsTable(), runsTable()}
+}
+
+func transactionsTable() *builder {
+	b := newTable(Transactions, Data, "One row per extracted version of a CrowdChange transaction (a charge or a refund); nested objects are flattened into prefixed columns. Query transactions_current for the latest state.")
+	b.t.Partition = "transaction_date"
+	b.t.Cluster = []string{"id", "fundraiser_id"}
+	b.leaves("", "", "",
+		leaf{key: "id", typ: Int64, desc: "Transaction ID."},
+	)
+	b.t.Columns[0].Required = true
+	b.column(transactionDate)
+	b.leaves("", "", "",
+		str("type", "charge or refund."),
+		str("status", "completed, refunded or pending."),
+		leaf{key: "refund_children_ids", typ: Int64, rep: true, desc: "IDs of the refunds of this charge."},
+		i64("parent_id", "The charge a refund refunds; the first payment of a recurring plan."),
+		i64("partner_id", "Partner (organization site) ID."),
+		str("promo_code", "Promo code applied."),
+	)
+	b.leaves("amount.", "amount_", "Amount: ",
+		money("apparel", "apparel."),
+		money("covered_fees", "fees covered by the donor."),
+		str("currency", "currency (CAD, USD, AUD, EUR)."),
+		money("donation", "donation."),
+		money("donation_to_pages", "donation to personal pages."),
+		money("ecards", "e-cards."),
+		boo("is_recurring", "whether the transaction is recurring."),
+		money("registration", "registrations."),
+		money("sponsorship", "sponsorships."),
+		money("tickets", "tickets."),
+		money("total_net", "total net of fees."),
+		money("total_paid", "total paid."),
+		money("custom_fees", "custom fees."),
+	)
+	b.leaves("billing.", "billing_", "Billing: ", addressLeaves...)
+	b.leaves("donated_by.", "donated_by_", "Donated by: ", append(addressLeaves[:len(addressLeaves):len(addressLeaves)], i64("user_id", "donor's user ID."))...)
+	b.leaves("mailing_address.", "mailing_", "Mailing address: ", addressLeaves...)
+	b.leaves("", "", "",
+		str("card_type", "Card brand (Visa, ...)."),
+		str("payment_processor", "Payment processor (Stripe, ...)."),
+		str("processor_transaction_id", "The processor's transaction ID."),
+		ts("date", "When the transaction was made (UTC)."),
+		pii("donation_comment", "The donor's comment."),
+	)
+	b.leaves("fundraiser.", "fundraiser_", "Campaign: ",
+		i64("id", "ID."),
+		i64("partner_id", "partner ID."),
+		i64("fundraiser_template_id", "template ID.").as("fundraiser_template_id"),
+		str("name", "name."),
+		ts("dt_start", "start (UTC)."),
+		ts("dt_end", "end (UTC)."),
+		str("location", "location."),
+		money("goal", "goal."),
+		str("campus", "campus."),
+		str("national_office", "national office."),
+		str("chapter", "chapter."),
+		str("chapter_custom_id", "chapter custom ID."),
+		str("organization", "organization."),
+		str("in_support_name", "in support of (name)."),
+		str("in_support_code", "in support of (code)."),
+		str("appeal_code", "appeal code."),
+		str("language", "language (en, fr)."),
+		leaf{key: "tags_list", typ: String, rep: true, desc: "tags."},
+	)
+	b.leaves("fundraiser.fundraiser_template.", "fundraiser_template_", "Campaign template: ",
+		i64("id", "ID, as given in the template object.").as("fundraiser_template_object_id"),
+		str("name", "name."),
+	)
+	b.leaves("fundraiser.user.", "fundraiser_user_", "Campaign owner: ", without(userLeaves, "language")...)
+	b.leaves("fundraiser_team.", "team_", "Team: ",
+		i64("id", "ID."),
+		i64("partner_id", "partner ID."),
+		i64("fundraiser_id", "campaign ID."),
+		str("name", "name."),
+		money("goal", "goal."),
+		str("url", "URL."),
+	)
+	b.leaves("fundraiser_team.user.", "team_user_", "Team captain: ", userLeaves...)
+	b.leaves("fundraiser_user_page.", "page_", "Personal page: ",
+		i64("id", "ID."),
+		i64("partner_id", "partner ID."),
+		str("name", "name."),
+		pii("first_name", "owner's first name."),
+		pii("last_name", "owner's last name."),
+		pii("user_name", "owner's user name."),
+		pii("title", "owner's title."),
+		money("goal", "goal."),
+		str("url", "URL."),
+		str("language", "language (en, fr)."),
+	)
+	b.leaves("", "", "",
+		boo("is_disputed", "Whether the charge is disputed."),
+		boo("is_refunded", "Whether the charge was refunded."),
+		boo("is_pending", "Whether the transaction is pending."),
+		boo("is_tax_receipt_issued", "Whether a tax receipt was issued."),
+	)
+	b.leaves("tax_receipt.", "tax_receipt_", "Tax receipt: ",
+		i64("id", "ID."),
+		money("amount_donation", "donation amount."),
+		money("amount_benefit", "benefit amount."),
+		money("amount_eligible", "eligible amount."),
+		pii("business_name", "business name."),
+		pii("name_on_receipt", "name on the receipt."),
+		ts("issued_on", "issue time (UTC)."),
+		str("receipt_number", "receipt number."),
+		str("status", "valid or cancelled."),
+		pii("title", "title."),
+		pii("first_name", "first name."),
+		pii("last_name", "last name."),
+		pii("street_address", "street address."),
+		pii("city", "city."),
+		str("country", "country code."),
+		str("state", "state or province code."),
+		pii("postal", "postal code."),
+		pii("email", "email."),
+		i64("user_id", "user ID."),
+		i64("transaction_id", "transaction ID."),
+	)
+	b.leaves("recurring.", "recurring_", "Recurring plan: ",
+		i64("id", "ID."),
+		money("amount", "amount."),
+		money("amount_net", "net amount."),
+		str("interval", "month or year."),
+		i64("day", "day of the month."),
+		i64("month", "month of the year."),
+		str("status", "active, cancelled or paused."),
+	)
+	b.leaves("payout.", "payout_", "Payout: ",
+		str("account", "account paid out to (global or user)."),
+		date("date", "payout date."),
+	)
+	for _, c := range PurchasedCategories {
+		prefix := "purchased_items." + c + "."
+		if c == "sponsorship" {
+			prefix = "sponsorship."
+		}
+		b.leaves(prefix, "", "", i64("count", "The count the API reports for purchased "+c+" (not trusted: see transaction_items).").as("purchased_"+c+"_count"))
+	}
+	for _, c := range RefundedCategories {
+		b.leaves("refunded_items."+c+".", "", "", i64("count", "The count the API reports for refunded "+c+" (not trusted: see transaction_items).").as("refunded_"+c+"_count"))
+	}
+	b.leaves("", "", "",
+		i64("fulfillment_transaction_id", "The fulfillment of this pledge."),
+		boo("is_pledge_transaction", "Whether this is a pledge."),
+		i64("pledge_transaction_id", "The pledge this transaction fulfils."),
+		boo("is_fulfillment_transaction", "Whether this fulfils a pledge."),
+	)
+	b.leaves("payee.billing.", "payee_billing_", "Payee billing: ", addressLeaves...)
+	b.leaves("payee.user.", "payee_user_", "Payee user: ", userLeaves...)
+	return b
+}
+
+// categoryPrefix is the JSON prefix of the items of a category.
+func categoryPrefix(direction, category string) string {
+	if direction == Purchased && category == "sponsorship" {
+		return "sponsorship.items[]."
+	}
+	if direction == Purchased {
+		return "purchased_items." + category + ".items[]."
+	}
+	return "refunded_items." + category + ".items[]."
+}
+
+func eachCategory(f func(direction, category string)) {
+	for _, c := range PurchasedCategories {
+		f(Purchased, c)
+	}
+	for _, c := range RefundedCategories {
+		f(Refunded, c)
+	}
+}
+
+var itemKey = []Column{
+	{Name: "direction", Type: String, Required: true, Description: "purchased or refunded."},
+	{Name: "position", Type: Int64, Required: true, Description: "The item's position in its category's list, from 0."},
+}
+
+func (b *builder) itemKey(category bool) *builder {
+	b.column(itemKey[0])
+	if category {
+		b.column(Column{Name: "category", Type: String, Required: true, Description: "The item category, spelled as the API's JSON key: apparel, registration, tickets, ecards, tribute_cards, custom_fees, sponsorship, donations, covered_fees, self_donations."})
+	}
+	b.column(itemKey[1])
+	if !category {
+		b.column(Column{Name: "item_id", Type: Int64, Description: "The item's ID (transaction_items.item_id)."})
+	}
+	return b
+}
+
+func itemsTable() *builder {
+	b := newTable(TransactionItem, Data, "Every purchased and refunded line item of every transaction version, with its direction and category. The top-level sponsorship list counts as purchased.")
+	b.child().itemKey(true)
+	b.t.Cluster = []string{"transaction_id", "category"}
+	eachCategory(func(d, c string) {
+		p := categoryPrefix(d, c)
+		switch c {
+		case "apparel", "tickets", "registration":
+			b.leaves(p, "", "", productLeaves...)
+		case "custom_fees":
+			b.leaves(p, "", "", productLeaves[0], productLeaves[1], amountLeaf)
+		case "donations", "covered_fees":
+			b.leaves(p, "", "", productLeaves[0], amountLeaf)
+		case "sponsorship":
+			b.leaves(p, "", "", productLeaves[0],
+				i64("option_id", "Sponsorship option ID."),
+				i64("source_id", "Sponsorship source ID."),
+				productLeaves[1], productLeaves[3])
+		case "ecards":
+			b.leaves(p, "", "", productLeaves[0])
+			b.leaves(p+"card.", "", "", productLeaves[3])
+		case "tribute_cards":
+			b.leaves(p, "", "", productLeaves[0])
+		case "self_donations":
+			b.leaves(p, "", "", productLeaves[0], amountLeaf, productLeaves[1])
+		}
+	})
+	return b
+}
+
+func registrationsTable() *builder {
+	b := newTable(Registrations, Data, "Detail of registration items: the registrant, their personal page, team and user, and mailing address. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'registration'.")
+	b.child().itemKey(false)
+	b.t.Cluster = []string{"transaction_id"}
+	for _, d := range []string{Purchased, Refunded} {
+		p := categoryPrefix(d, "registration")
+		b.leaves(p, "", "Registrant: ",
+			pii("first_name", "first name."),
+			pii("last_name", "last name."),
+			pii("alias_name", "alias."),
+			pii("comment", "comment."),
+			boo("is_amount_hidden", "whether the amount is hidden."),
+			i64("registrant_id", "registrant ID."),
+		)
+		b.leaves(p+"fundraiser_page.", "page_", "Registrant's page: ",
+			i64("id", "ID."), str("name", "name."), money("goal", "goal."), str("url", "URL."))
+		b.leaves(p+"fundraiser_page.self_donation.", "self_donation_", "Self-donation: ",
+			i64("id", "ID."), pii("name", "donor name."), money("amount", "amount."))
+		b.leaves(p+"fundraiser_page.team.", "team_", "Registrant's team: ",
+			i64("id", "ID."), str("name", "name."), money("goal", "goal."), str("url", "URL."), str("language", "language."))
+		b.leaves(p+"fundraiser_page.user.", "user_", "Registrant's user: ", without(userLeaves, "language")...)
+		b.leaves(p+"mailing_address.", "mailing_", "Registrant's mailing address: ",
+			pii("street_address", "street."), pii("city", "city."), str("country", "country code."), str("state", "state code."), pii("postal", "postal code."))
+	}
+	return b
+}
+
+func ecardsTable() *builder {
+	b := newTable(Ecards, Data, "Detail of e-card items. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'ecards'; the card's price is transaction_items.price.")
+	b.child().itemKey(false)
+	b.t.Cluster = []string{"transaction_id"}
+	for _, d := range []string{Purchased, Refunded} {
+		p := categoryPrefix(d, "ecards")
+		b.leaves(p, "", "",
+			str("method", "Delivery method (email, sms, mail)."),
+			date("send_on", "Date to send on."),
+			pii("message", "Message."),
+			boo("is_anonymous", "Whether the sender is anonymous."),
+			str("delivery_status", "na, pending, sent, delivered, opened or error."),
+		)
+		b.leaves(p+"card.", "card_", "Card: ", i64("id", "ID."), str("name", "name."))
+		b.leaves(p+"recipient.", "recipient_", "", recipientLeaves...)
+	}
+	return b
+}
+
+func tributeCardsTable() *builder {
+	b := newTable(TributeCards, Data, "Detail of tribute card items. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'tribute_cards'.")
+	b.child().itemKey(false)
+	b.t.Cluster = []string{"transaction_id"}
+	for _, d := range []string{Purchased, Refunded} {
+		p := categoryPrefix(d, "tribute_cards")
+		b.leaves(p, "", "",
+			str("method", "Delivery method (email, sms, mail)."),
+			str("type", "Tribute type (In honor of, In memory of)."),
+			pii("honoree", "Honoree."),
+			pii("message", "Message."),
+			str("delivery_status", "na, pending, sent, delivered, opened or error."),
+		)
+		b.leaves(p+"recipient.", "recipient_", "", recipientLeaves...)
+	}
+	return b
+}
+
+func selfDonationsTable() *builder {
+	b := newTable(SelfDonations, Data, "Detail of self-donation items: the personal page donated to. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'self_donations'.")
+	b.child().itemKey(false)
+	b.t.Cluster = []string{"transaction_id"}
+	for _, d := range []string{Purchased, Refunded} {
+		p := categoryPrefix(d, "self_donations")
+		b.leaves(p+"fundraiser_page.", "page_", "Personal page: ",
+			i64("id", "ID."),
+			i64("partner_id", "partner ID."),
+			str("name", "name."),
+			pii("first_name", "owner's first name."),
+			pii("last_name", "owner's last name."),
+			money("goal", "goal."),
+			str("language", "language (en, fr)."),
+		)
+	}
+	return b
+}
+
+// CustomDataPrefixes maps each custom data level to the JSON prefixes of its lists.
+var CustomDataPrefixes = map[string][]string{
+	LevelTransaction:      {"custom_data[]."},
+	LevelFundraiser:       {"fundraiser.custom_data[]."},
+	LevelTeam:             {"fundraiser_team.custom_data[]."},
+	LevelPage:             {"fundraiser_user_page.custom_data[]."},
+	LevelRegistration:     {categoryPrefix(Purchased, "registration") + "custom_data[].", categoryPrefix(Refunded, "registration") + "custom_data[]."},
+	LevelSelfDonationPage: {categoryPrefix(Purchased, "self_donations") + "fundraiser_page.custom_data[].", categoryPrefix(Refunded, "self_donations") + "fundraiser_page.custom_data[]."},
+}
+
+func customDataTable() *builder {
+	b := newTable(CustomData, Data, "Answers to custom questions from every level: transaction, fundraiser, team, page, registration, self_donation_page, with the owning object's ID.")
+	b.child()
+	b.t.Cluster = []string{"transaction_id", "level"}
+	b.column(Column{Name: "level", Type: String, Required: true, Description: "Where the answer was given: transaction, fundraiser, team, page, registration or self_donation_page."})
+	b.column(Column{Name: "owner_id", Type: Int64, Description: "ID of the owning object: the transaction, campaign, team, page, registration item or self-donation page."})
+	b.column(Column{Name: "direction", Type: String, Description: "For registration and self_donation_page answers: purchased or refunded, the item's direction."})
+	b.column(Column{Name: "item_position", Type: Int64, Description: "For registration and self_donation_page answers: the item's position in its list."})
+	b.column(Column{Name: "position", Type: Int64, Required: true, Description: "The answer's position in its list, from 0."})
+	for _, level := range CustomDataLevels {
+		for _, p := range CustomDataPrefixes[level] {
+			b.leaves(p, "", "", customDataLeaves...)
+		}
+	}
+	return b
+}
+
+func rawTable() *builder {
+	b := newTable(RawTransactions, Data, "Every transaction version's original JSON, byte for byte, so that nothing is lost to a field the model does not know yet.")
+	b.child()
+	b.t.Cluster = []string{"transaction_id"}
+	b.column(Column{Name: "raw", Type: String, Required: true, PII: true, Description: "The transaction object exactly as the API sent it."})
+	b.column(Column{Name: "unknown_fields", Type: String, Repeated: true, Description: "JSON paths of leaves the model does not know (array indexes written as [])."})
+	b.column(Column{Name: "decode_error", Type: String, Description: "Why the typed model could not fully decode the transaction, if it could not; the columns of other tables then hold what was decoded."})
+	return b
+}
+
+func checkpointsTable() Table {
+	return Table{
+		Name: Checkpoints, Kind: Bookkeeping,
+		Description: "Committed windows, append-only: one row per window per commit. A stream's watermark is the end of its contiguous committed prefix.",
+		Partition:   "",
+		Cluster:     []string{"stream"},
+		Columns: []Column{
+			{Name: "stream", Type: String, Required: true, Description: "date or payout."},
+			{Name: "payout_account", Type: String, Description: "For the payout stream: global or user."},
+			{Name: "window_start", Type: Timestamp, Required: true, Description: "Start of the window (inclusive, UTC)."},
+			{Name: "window_end", Type: Timestamp, Required: true, Description: "End of the window (exclusive, UTC)."},
+			{Name: "run_id", Type: String, Required: true, Description: "The run that committed the window."},
+			{Name: "batch_id", Type: String, Required: true, Description: "The batch the window's rows were loaded in (_batch_id of the data tables)."},
+			{Name: "committed_at", Type: Timestamp, Required: true, Description: "When the window was committed (UTC)."},
+			{Name: "transactions", Type: Int64, Required: true, Description: "Transactions extracted in the window."},
+			{Name: "pages", Type: Int64, Required: true, Description: "API pages read for the window."},
+		},
+	}
+}
+
+func runsTable() Table {
+	return Table{
+		Name: Runs, Kind: Bookkeeping,
+		Description: "The run log, append-only: one row when a run starts (outcome 'running') and one when it ends; the latest row of a run_id is its state.",
+		Cluster:     []string{"run_id"},
+		Columns: []Column{
+			{Name: "run_id", Type: String, Required: true, Description: "Run ID."},
+			{Name: "verb", Type: String, Required: true, Description: "backfill, sync, ..."},
+			{Name: "args", Type: String, Description: "The run's arguments, secrets removed."},
+			{Name: "range_start", Type: Timestamp, Description: "Start of the range the run covered."},
+			{Name: "range_end", Type: Timestamp, Description: "End of the range the run covered (exclusive)."},
+			{Name: "started_at", Type: Timestamp, Required: true, Description: "Start (UTC)."},
+			{Name: "ended_at", Type: Timestamp, Description: "End (UTC); null while running."},
+			{Name: "outcome", Type: String, Required: true, Description: "running, done or failed."},
+			{Name: "error", Type: String, Description: "Why the run failed."},
+			{Name: "windows", Type: Int64, Description: "Windows committed."},
+			{Name: "windows_skipped", Type: Int64, Description: "Windows skipped because already committed."},
+			{Name: "pages", Type: Int64, Description: "API pages read."},
+			{Name: "requests", Type: Int64, Description: "API requests made, retries included."},
+			{Name: "retries", Type: Int64, Description: "API requests retried."},
+			{Name: "throttled", Type: Int64, Description: "API answers 429 Too Many Requests."},
+			{Name: "transactions", Type: Int64, Description: "Transaction versions loaded."},
+			{Name: "rows_per_table", Type: String, Description: "Rows loaded per table, as a JSON object."},
+			{Name: "bytes_loaded", Type: Int64, Description: "Bytes of Parquet loaded."},
+			{Name: "unknown_fields", Type: Int64, Description: "Leaves the model does not know, counted over all transactions."},
+			{Name: "invalid_transactions", Type: Int64, Description: "Transactions the typed model could not fully decode (kept in raw_transactions)."},
+		},
+	}
+}

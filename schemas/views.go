@@ -1,0 +1,31 @@
+package schemas
+
+import "fmt"
+
+// CurrentViewSQL is the query behind a data table's `<name>_current` view: exactly the newest
+// committed version of each transaction and that same version's child rows. The SQL is the same in
+// DuckDB and BigQuery; ref names a table or view in the dialect (DuckDB: a quoted name; BigQuery:
+// `project.dataset.name`).
+//
+// A version is committed when its _batch_id appears in the checkpoints: in DuckDB rows and
+// checkpoints commit in one transaction, in BigQuery a batch's load jobs land table by table and
+// the checkpoint comes last, so a half-loaded batch is never current. The newest version is the one
+// extracted last (_extracted_at, then _run_id to break ties between concurrent shards); a child row
+// belongs to the version with the same (_run_id, _extracted_at), which a run makes unique per
+// transaction.
+func CurrentViewSQL(t Table, ref func(name string) string) string {
+	if t.Kind != Data {
+		panic("schemas: " + t.Name + " has no current view")
+	}
+	if t.Name == Transactions {
+		return fmt.Sprintf(`SELECT t.*
+FROM %s AS t
+WHERE t.%s IN (SELECT batch_id FROM %s)
+QUALIFY ROW_NUMBER() OVER (PARTITION BY t.id ORDER BY t.%s DESC, t.%s DESC) = 1`,
+			ref(Transactions), ColBatchID, ref(Checkpoints), ColExtractedAt, ColRunID)
+	}
+	return fmt.Sprintf(`SELECT c.*
+FROM %s AS c
+JOIN %s AS t ON c.transaction_id = t.id AND c.%s = t.%s AND c.%s = t.%s`,
+		ref(t.Name), ref(Transactions+"_current"), ColRunID, ColRunID, ColExtractedAt, ColExtractedAt)
+}
