@@ -19,25 +19,27 @@ var regionURLs = map[string]string{
 // API is the CrowdChange API client's configuration (package extract).
 type API struct {
 	// Region picks the base URL: us, ca or dev. Ignored when URL is set.
-	Region string `yaml:"region"`
+	Region string
 	// URL is any other base URL (the sandbox, tests). Plain http is refused unless the host is a
 	// loopback address.
-	URL string `yaml:"api_url"`
-	// Key is the API key: only from CROWDCHANGE_API_KEY or --api-key-file, never the config file.
-	Key Secret `yaml:"-"`
+	URL string
+	// Key is the API key: only from CROWDCHANGE_API_KEY or the file KeyFile names, never from the
+	// config file or a flag.
+	Key     Secret
+	KeyFile string
 	// Rate is the requests per second allowed to the API; Burst the bucket size.
-	Rate  float64 `yaml:"rate"`
-	Burst int     `yaml:"burst"`
+	Rate  float64
+	Burst int
 	// PageSize is the `limit` of each request, 1..100.
-	PageSize int `yaml:"page_size"`
+	PageSize int
 	// Timeout bounds one HTTP request, body included.
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout time.Duration
 	// MaxAttempts caps the attempts of one request (first try included).
-	MaxAttempts int `yaml:"max_attempts"`
+	MaxAttempts int
 	// BackoffBase and BackoffMax shape the capped exponential backoff with jitter between
 	// attempts when the API sent no Retry-After.
-	BackoffBase time.Duration `yaml:"backoff_base"`
-	BackoffMax  time.Duration `yaml:"backoff_max"`
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
 }
 
 // SetDefaults fills unset fields.

@@ -5,17 +5,22 @@ import "errors"
 // DuckDB is the embedded warehouse's configuration (package load).
 type DuckDB struct {
 	// Path is the database file.
-	Path string `yaml:"path"`
+	Path string
 	// Threads caps DuckDB's threads (0: DuckDB's default).
-	Threads int `yaml:"threads"`
-	// MemoryLimit is DuckDB's memory_limit, such as "1GB" ("": DuckDB's default).
-	MemoryLimit string `yaml:"memory_limit"`
+	Threads int
+	// MemoryLimit is DuckDB's memory_limit, such as "1GB". DuckDB's own default is 80% of the
+	// machine's memory; ccsync's is 512MB, so that a run's memory stays flat whatever the
+	// warehouse's size (DuckDB spills to disk beyond it).
+	MemoryLimit string
 }
 
 // SetDefaults fills unset fields.
 func (d *DuckDB) SetDefaults() {
 	if d.Path == "" {
 		d.Path = "./ccsync.duckdb"
+	}
+	if d.MemoryLimit == "" {
+		d.MemoryLimit = "512MB"
 	}
 }
 

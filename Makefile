@@ -1,0 +1,44 @@
+# ccsync — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO      ?= go
+BIN     := bin/ccsync
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# make run: the in-process sandbox's last twelve months into ./ccsync.duckdb.
+FROM    ?= $(shell date -u -d '12 months ago' +%F)
+TO      ?= $(shell date -u -d 'yesterday' +%F)
+DUCKDB  ?= ./ccsync.duckdb
+
+.PHONY: all build run test bench lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ccsync
+
+## run: backfill the sandbox's last twelve months into $(DUCKDB), then the status and an analyst query.
+run: build
+	./$(BIN) --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn status
+	@echo; echo "Revenue per campaign per month (scripts/queries/revenue_per_campaign_month.sql):"
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn query "$$(cat scripts/queries/revenue_per_campaign_month.sql)"
+
+## test: go vet, then every test with the race detector, in random order.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -shuffle=on -timeout 12m ./...
+
+## bench: Go benchmarks (µs per transaction) and the whole-run benchmark (time, peak RSS).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./transform/ ./load/ ./extract/...
+	scripts/bench-run.sh
+
+## lint: formatting, vet, and shellcheck on the scripts.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; else echo "shellcheck not installed (apt-get install shellcheck)"; exit 1; fi
+
+clean:
+	rm -rf bin

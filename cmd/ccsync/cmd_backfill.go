@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/ccsync/ccsync/extract"
+)
+
+// cmdBackfill loads a closed range of days, by transaction date or by payout date. Committed
+// windows are skipped, so a failed or killed backfill resumes where it stopped; --force re-extracts
+// everything, appending new versions.
+func cmdBackfill(ctx context.Context, inv *invocation) error {
+	cfg := inv.cfg
+	if err := cfg.Run.ValidateRange(); err != nil {
+		return usagef(err)
+	}
+	from, to := cfg.Run.From, cfg.Run.RangeEnd()
+	var windows []extract.Window
+	var err error
+	if cfg.Run.By == "payout" {
+		windows, err = extract.PlanPayoutWindows(from, cfg.Run.To, cfg.Run.PayoutAccounts())
+	} else {
+		windows, err = extract.PlanDateWindows(from, to, cfg.Run.Window)
+	}
+	if err != nil {
+		return usagef(err)
+	}
+	shard, err := shardFromEnv(cfg.Run.Shard, inv.env.src.Getenv)
+	if err != nil {
+		return usagef(err)
+	}
+
+	client, err := inv.apiClient(ctx)
+	if err != nil {
+		return err
+	}
+	sink, err := inv.openSink(ctx)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+
+	_, err = runWindows(ctx, runOptions{
+		verb: "backfill", args: redactedArgs("backfill", inv.argv), windows: windows, force: cfg.Run.Force,
+		shard: shard, run: cfg.Run, runID: inv.runID, rangeLo: from, rangeHi: to,
+	}, runDeps{
+		fetcher: client, stats: client.Stats, sink: sink, log: inv.log, now: inv.env.now,
+		mem: memory.DefaultAllocator, out: inv.env.stdout, progress: inv.newProgress(len(windows)),
+	})
+	return err
+}

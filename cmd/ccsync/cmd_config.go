@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/ccsync/ccsync/config"
+)
+
+// cmdConfig prints the effective configuration (defaults, file, environment and flags resolved),
+// secrets redacted.
+func cmdConfig(ctx context.Context, inv *invocation) error {
+	tw := tabwriter.NewWriter(inv.env.stdout, 0, 0, 2, ' ', 0)
+	for _, kv := range config.Effective(inv.cfg, "backfill") {
+		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/transform"
+)
+
+// Fetcher is the run loop's view of the API.
+type Fetcher interface {
+	FetchWindow(ctx context.Context, w extract.Window) (*extract.WindowResult, error)
+}
+
+// Sink is the run loop's view of a warehouse.
+type Sink interface {
+	// Commit makes a batch's rows and its checkpoints durable, all or nothing as far as the views
+	// can tell.
+	Commit(ctx context.Context, b *load.Batch) error
+	Checkpoints(ctx context.Context) ([]load.Checkpoint, error)
+	RecordRun(ctx context.Context, r load.Run) error
+	Close() error
+}
+
+var (
+	_ Fetcher = (*extract.Client)(nil)
+	_ Sink    = (*load.DuckDB)(nil)
+)
+
+// pipeline is the run loop: windows → extract → transform → load → commit. Windows are fetched
+// concurrently (bounded by concurrency, throttled by the client's shared rate limiter); one
+// committer transforms them in arrival order into the open batch, which is committed with its
+// windows' checkpoints when the batch policy says it is full, and at the end. A failure anywhere
+// cancels the rest; what was committed stays committed, the open batch is dropped, and the next
+// run re-reads its windows.
+type pipeline struct {
+	log         *logrus.Entry
+	fetcher     Fetcher
+	sink        Sink
+	mem         memory.Allocator
+	runID       string
+	tempDir     string
+	concurrency int
+	policy      config.BatchPolicy
+	now         func() time.Time
+	progress    progress // may be nil
+}
+
+// progress hears about a run's advance (the terminal progress bar).
+type progress interface {
+	windowDone(w extract.Window, transactions int)
+	batchCommitted(windows, transactions int)
+}
+
+// tally counts what a run did.
+type tally struct {
+	Windows      int
+	Pages        int
+	Transactions int
+	Duplicates   int
+	Batches      int
+	Bytes        int64
+	Rows         map[string]int64
+	Unknown      int
+	Invalid      int
+}
+
+func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, error) {
+	g, ctx := errgroup.WithContext(ctx)
+	results := make(chan *extract.WindowResult, p.concurrency)
+
+	// Fetch windows concurrently; the dispatcher owns and closes the results channel.
+	g.Go(func() error {
+		defer close(results)
+		fetchers, fctx := errgroup.WithContext(ctx)
+		fetchers.SetLimit(p.concurrency)
+		for _, w := range windows {
+			if fctx.Err() != nil {
+				break
+			}
+			fetchers.Go(func() error {
+				res, err := p.fetcher.FetchWindow(fctx, w)
+				if err != nil {
+					return fmt.Errorf("extracting %s: %w", w, err)
+				}
+				select {
+				case results <- res:
+					return nil
+				case <-fctx.Done():
+					return fctx.Err()
+				}
+			})
+		}
+		return fetchers.Wait()
+	})
+
+	var t tally
+	g.Go(func() error {
+		var err error
+		t, err = p.commitLoop(ctx, results)
+		return err
+	})
+	err := g.Wait()
+	return t, err
+}
+
+// commitLoop transforms arriving windows into the open batch and commits it when full.
+func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.WindowResult) (tally, error) {
+	t := tally{Rows: map[string]int64{}}
+	builder := transform.NewBuilder(p.mem)
+	defer builder.Release()
+	stamp := newStamper(p.now)
+	tables := schemas.DataTables()
+
+	var open *openBatch
+	defer func() {
+		if open != nil {
+			open.discard(p.log)
+		}
+	}()
+	// drain moves the transformed rows into the open batch's Parquet files as one row group per
+	// table: rows accumulate across windows so that row groups are large (a row group per small
+	// window would bloat the files with metadata), up to rowGroupTransactions to bound memory.
+	drain := func() error {
+		if builder.Len() == 0 {
+			return nil
+		}
+		recs := builder.NewRecords()
+		var werr error
+		for i, rec := range recs {
+			if werr == nil {
+				if err := open.batch.Write(tables[i].Name, rec); err != nil {
+					werr = fmt.Errorf("writing %s rows: %w", tables[i].Name, err)
+				}
+			}
+			rec.Release()
+		}
+		return werr
+	}
+	seq := 0
+	flush := func() error {
+		if open == nil {
+			return nil
+		}
+		if err := drain(); err != nil {
+			return err
+		}
+		b := open
+		open = nil
+		defer b.discard(p.log)
+		if err := b.batch.Close(); err != nil {
+			return fmt.Errorf("closing batch %s: %w", b.batch.ID(), err)
+		}
+		started := p.now()
+		if err := p.sink.Commit(ctx, b.batch); err != nil {
+			return fmt.Errorf("committing batch %s: %w", b.batch.ID(), err)
+		}
+		t.Batches++
+		t.Bytes += b.batch.Bytes()
+		for table, n := range b.batch.Rows() {
+			t.Rows[table] += n
+		}
+		t.Windows += b.batch.Windows()
+		p.log.WithFields(logrus.Fields{
+			"batch":        b.batch.ID(),
+			"windows":      b.batch.Windows(),
+			"transactions": b.transactions,
+			"rows":         b.batch.Rows(),
+			"bytes":        b.batch.Bytes(),
+			"window":       b.span(),
+			"commit_ms":    p.now().Sub(started).Milliseconds(),
+		}).Info("committed batch")
+		if p.progress != nil {
+			p.progress.batchCommitted(b.batch.Windows(), b.transactions)
+		}
+		return nil
+	}
+
+	for {
+		var res *extract.WindowResult
+		var ok bool
+		select {
+		case res, ok = <-results:
+		case <-ctx.Done():
+			return t, ctx.Err()
+		}
+		if !ok {
+			return t, flush()
+		}
+		if open == nil {
+			seq++
+			b, err := p.newBatch(seq)
+			if err != nil {
+				return t, err
+			}
+			open = b
+		}
+		meta := transform.Meta{RunID: p.runID, BatchID: open.batch.ID(), ExtractedAt: stamp.next()}
+		before := builder.Stats()
+		for _, f := range res.Transactions {
+			builder.Add(f, meta)
+		}
+		after := builder.Stats()
+		t.Unknown += after.UnknownFields - before.UnknownFields
+		t.Invalid += after.Invalid - before.Invalid
+		open.batch.AddCheckpoint(load.Checkpoint{
+			Stream:        string(res.Window.Stream),
+			PayoutAccount: res.Window.Account,
+			WindowStart:   res.Window.Start,
+			WindowEnd:     res.Window.End,
+			RunID:         p.runID,
+			BatchID:       open.batch.ID(),
+			Transactions:  int64(len(res.Transactions)),
+			Pages:         int64(res.Pages),
+		})
+		open.add(res)
+		t.Pages += res.Pages
+		t.Transactions += len(res.Transactions)
+		t.Duplicates += res.Duplicates
+		if p.progress != nil {
+			p.progress.windowDone(res.Window, len(res.Transactions))
+		}
+		switch {
+		case open.full(p.policy, p.now()):
+			if err := flush(); err != nil {
+				return t, err
+			}
+		case builder.Len() >= rowGroupTransactions:
+			if err := drain(); err != nil {
+				return t, err
+			}
+		}
+	}
+}
+
+// rowGroupTransactions bounds the transactions held as Arrow rows before they are written to the
+// batch's Parquet files (a row group per table).
+const rowGroupTransactions = 2000
+
+func (p *pipeline) newBatch(seq int) (*openBatch, error) {
+	dir, err := os.MkdirTemp(p.tempDir, "ccsync-batch-")
+	if err != nil {
+		return nil, fmt.Errorf("creating a batch directory: %w", err)
+	}
+	id := fmt.Sprintf("%s-%04d", p.runID, seq)
+	b, err := load.NewBatch(dir, p.runID, id, p.mem)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("creating batch %s: %w", id, err)
+	}
+	return &openBatch{batch: b, dir: dir, opened: p.now()}, nil
+}
+
+// openBatch is the batch being filled, with what the policy needs to know.
+type openBatch struct {
+	batch        *load.Batch
+	dir          string
+	opened       time.Time
+	transactions int
+	first, last  time.Time
+}
+
+func (b *openBatch) add(res *extract.WindowResult) {
+	b.transactions += len(res.Transactions)
+	if b.first.IsZero() || res.Window.Start.Before(b.first) {
+		b.first = res.Window.Start
+	}
+	if res.Window.End.After(b.last) {
+		b.last = res.Window.End
+	}
+}
+
+// full says whether the batch must be committed now: the policy's bounds on windows,
+// transactions and age.
+func (b *openBatch) full(p config.BatchPolicy, now time.Time) bool {
+	return batchFull(p, b.batch.Windows(), b.transactions, now.Sub(b.opened))
+}
+
+// batchFull is the batch policy: commit when any bound is reached.
+func batchFull(p config.BatchPolicy, windows, transactions int, age time.Duration) bool {
+	return windows >= p.MaxWindows || transactions >= p.MaxTransactions || age >= p.MaxAge
+}
+
+func (b *openBatch) span() string {
+	return b.first.UTC().Format(time.RFC3339) + ".." + b.last.UTC().Format(time.RFC3339)
+}
+
+func (b *openBatch) discard(log *logrus.Entry) {
+	if err := errors.Join(b.batch.Close(), b.batch.Remove(), os.RemoveAll(b.dir)); err != nil {
+		log.WithError(err).WithField("batch", b.batch.ID()).Warn("removing a batch's files")
+	}
+}
+
+// stamper hands out _extracted_at stamps that strictly increase within a run, so that
+// (transaction id, _run_id, _extracted_at) identifies one version even when the same transaction
+// is extracted twice in one run (by the date and the payout stream).
+type stamper struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	last time.Time
+}
+
+func newStamper(now func() time.Time) *stamper { return &stamper{now: now} }
+
+func (s *stamper) next() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.now().UTC().Truncate(time.Microsecond)
+	if !t.After(s.last) {
+		t = s.last.Add(time.Microsecond)
+	}
+	s.last = t
+	return t
+}

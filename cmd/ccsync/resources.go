@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/load"
+)
+
+// apiClient builds the API client: against the in-process sandbox with --sandbox, else the
+// configured API. It checks the key with one request before any work, so that a wrong key stops
+// the run within seconds and before anything is written.
+func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
+	if inv.cfg.Sandbox.Enabled {
+		srv := inv.startSandbox()
+		inv.cfg.API.URL = srv.URL
+		inv.cfg.API.Key = config.Secret(sandboxKey)
+	}
+	if err := inv.cfg.API.Validate(); err != nil {
+		return nil, usagef(err)
+	}
+	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"))
+	if err != nil {
+		return nil, usagef(err)
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.Check(checkCtx); err != nil {
+		return nil, fmt.Errorf("checking the API key against %s: %w", inv.cfg.API.URL, err)
+	}
+	return c, nil
+}
+
+const sandboxKey = "sandbox-key"
+
+// sandboxOptions turns the sandbox configuration into the sandbox's options.
+func (inv *invocation) sandboxOptions() crowdchangetest.Options {
+	s := inv.cfg.Sandbox
+	today := inv.env.now().UTC().Truncate(24 * time.Hour)
+	from, to := s.From, s.To
+	if from.IsZero() {
+		from = today.AddDate(-1, 0, 0)
+	}
+	if to.IsZero() {
+		to = today.AddDate(0, 0, -1)
+	}
+	return crowdchangetest.Options{
+		Seed:           s.Seed,
+		Transactions:   s.Transactions,
+		From:           from,
+		To:             to.AddDate(0, 0, 1),
+		APIKey:         sandboxKey,
+		IncludeExample: s.Example,
+		Faults:         crowdchangetest.Faults{Rate: s.Faults},
+		RPS:            s.RPS,
+		Now:            inv.env.now,
+	}
+}
+
+// startSandbox starts the in-process sandbox on a loopback port for the rest of the invocation.
+func (inv *invocation) startSandbox() *sandboxHandle {
+	opts := inv.sandboxOptions()
+	_, hs := crowdchangetest.Start(opts)
+	inv.onClose(hs.Close)
+	inv.log.WithFields(map[string]any{
+		"url": hs.URL, "transactions": opts.Transactions, "from": opts.From.Format(time.DateOnly),
+		"to": opts.To.AddDate(0, 0, -1).Format(time.DateOnly), "faults": opts.Faults.Rate,
+	}).Info("sandbox API started")
+	return &sandboxHandle{URL: hs.URL}
+}
+
+type sandboxHandle struct{ URL string }
+
+// openSink opens the configured warehouse.
+func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
+	switch inv.cfg.Warehouse.Kind {
+	case config.WarehouseDuckDB:
+		d, err := load.OpenDuckDB(ctx, inv.cfg.DuckDB, inv.log.WithField("component", "load"))
+		if err != nil {
+			return nil, usagef(fmt.Errorf("opening the DuckDB warehouse %s: %w", inv.cfg.DuckDB.Path, err))
+		}
+		return d, nil
+	}
+	return nil, usagef(fmt.Errorf("warehouse %q is not supported yet", inv.cfg.Warehouse.Kind))
+}

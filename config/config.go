@@ -1,0 +1,201 @@
+// Package config is ccsync's configuration: one typed struct per concern (API, DuckDB, BigQuery,
+// Log, Sandbox, Run, ...), each with SetDefaults and Validate, and the one place that reads flags,
+// environment variables and the YAML config file.
+//
+// Every setting has one name, used as the command-line flag (--bq-project), the YAML key
+// (bq-project: ...) and, upper-cased with CCSYNC_ in front and dashes as underscores, the
+// environment variable (CCSYNC_BQ_PROJECT). Flags win over the environment, the environment over
+// the file. The API key is the exception: it comes only from CROWDCHANGE_API_KEY or the file named
+// by --api-key-file, never from the config file or a flag, and it is never printed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the whole configuration of one ccsync invocation. Each package gets only its part.
+type Config struct {
+	// File is the YAML config file (--config); "" for none.
+	File string
+
+	API       API
+	Warehouse Warehouse
+	DuckDB    DuckDB
+	BigQuery  BigQuery
+	Log       Log
+	Sandbox   Sandbox
+	Run       Run
+	Output    Output
+}
+
+// SetDefaults fills every unset field of every part.
+func (c *Config) SetDefaults() {
+	c.API.SetDefaults()
+	c.Warehouse.SetDefaults()
+	c.DuckDB.SetDefaults()
+	c.BigQuery.SetDefaults()
+	c.Log.SetDefaults()
+	c.Sandbox.SetDefaults()
+	c.Run.SetDefaults()
+	c.Output.SetDefaults()
+}
+
+// Warehouse picks the warehouse.
+type Warehouse struct {
+	Kind string // duckdb | bigquery
+}
+
+// Warehouse kinds.
+const (
+	WarehouseDuckDB   = "duckdb"
+	WarehouseBigQuery = "bigquery"
+)
+
+// SetDefaults fills unset fields.
+func (w *Warehouse) SetDefaults() {
+	if w.Kind == "" {
+		w.Kind = WarehouseDuckDB
+	}
+}
+
+// Validate checks the configuration.
+func (w Warehouse) Validate() error {
+	switch w.Kind {
+	case WarehouseDuckDB, WarehouseBigQuery:
+		return nil
+	}
+	return fmt.Errorf("warehouse: %q is not duckdb or bigquery", w.Kind)
+}
+
+// BigQuery is the BigQuery sink's configuration (package load).
+type BigQuery struct {
+	Project  string
+	Dataset  string
+	Location string
+	// Endpoint points the client at an emulator or test server, without authentication
+	// (BIGQUERY_EMULATOR_HOST is honoured too).
+	Endpoint string
+	// Credentials is a service account key file; "" means Application Default Credentials.
+	Credentials string
+	// StagingBucket stages large batches' Parquet files in Cloud Storage ("" = media upload).
+	StagingBucket string
+}
+
+// SetDefaults fills unset fields.
+func (b *BigQuery) SetDefaults() {
+	if b.Location == "" {
+		b.Location = "US"
+	}
+}
+
+// Validate checks the configuration (only when the warehouse is BigQuery).
+func (b BigQuery) Validate() error {
+	var errs []error
+	if b.Project == "" {
+		errs = append(errs, errors.New("bq-project: required with --warehouse bigquery"))
+	}
+	if b.Dataset == "" {
+		errs = append(errs, errors.New("bq-dataset: required with --warehouse bigquery"))
+	}
+	return errors.Join(errs...)
+}
+
+// Log is the logger's configuration.
+type Log struct {
+	Format string // auto (text on a terminal, JSON otherwise) | text | json
+	Level  string // debug | info | warn | error
+}
+
+// SetDefaults fills unset fields.
+func (l *Log) SetDefaults() {
+	if l.Format == "" {
+		l.Format = "auto"
+	}
+	if l.Level == "" {
+		l.Level = "info"
+	}
+}
+
+// Validate checks the configuration.
+func (l Log) Validate() error {
+	var errs []error
+	switch l.Format {
+	case "auto", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log-format: %q is not auto, text or json", l.Format))
+	}
+	switch l.Level {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", l.Level))
+	}
+	return errors.Join(errs...)
+}
+
+// Sandbox configures the local CrowdChange API (`ccsync sandbox` and the global --sandbox).
+type Sandbox struct {
+	Enabled      bool // --sandbox: run the verb against an in-process sandbox
+	Addr         string
+	Seed         int64
+	Transactions int
+	// From and To bound the generated transactions' dates ([From, To+1 day)); zero: the twelve
+	// months before today.
+	From, To time.Time
+	RPS      float64 // the sandbox's own rate limit (0: none)
+	Faults   float64 // fraction of answers faulted (429, 5xx, truncated, slow)
+	Example  bool    // also serve the API's example transaction
+}
+
+// SetDefaults fills unset fields.
+func (s *Sandbox) SetDefaults() {
+	if s.Addr == "" {
+		s.Addr = "127.0.0.1:8080"
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	if s.Transactions == 0 {
+		s.Transactions = 20000
+	}
+}
+
+// Validate checks the configuration.
+func (s Sandbox) Validate() error {
+	var errs []error
+	if s.Transactions < 0 {
+		errs = append(errs, fmt.Errorf("sandbox-transactions: %d must be >= 0", s.Transactions))
+	}
+	if s.Faults < 0 || s.Faults >= 1 {
+		errs = append(errs, fmt.Errorf("sandbox-faults: %v must be in [0, 1)", s.Faults))
+	}
+	if s.RPS < 0 {
+		errs = append(errs, fmt.Errorf("sandbox-rps: %v must be >= 0", s.RPS))
+	}
+	if !s.From.IsZero() && !s.To.IsZero() && s.To.Before(s.From) {
+		errs = append(errs, errors.New("sandbox-from, sandbox-to: to is before from"))
+	}
+	return errors.Join(errs...)
+}
+
+// Output configures what verbs print.
+type Output struct {
+	Format string // table | csv | json (query, status); sql | bigquery-json (schema)
+}
+
+// SetDefaults fills unset fields.
+func (o *Output) SetDefaults() {}
+
+// Validate checks the format against what the verb accepts.
+func (o Output) Validate(allowed ...string) error {
+	if o.Format == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if o.Format == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("format: %q is not one of %v", o.Format, allowed)
+}

@@ -1,0 +1,41 @@
+// Package extract reads CrowdChange transactions from GET /v2/private/transactions: the typed
+// transaction model, window planning, query building, paging, rate limiting, retries and the
+// classification of the API's errors. It knows nothing of Arrow or warehouses.
+//
+// # Windows
+//
+// A Window is the unit of extraction and of commit. The date stream cuts time into [Start, End)
+// windows (PlanDateWindows); the API is asked for dt_start=Start and dt_end=End-1s, both inclusive
+// at its one-second resolution, so adjacent windows neither overlap nor leave gaps. The payout
+// stream has one window per payout date and account (PlanPayoutWindows). All times are UTC, where
+// every day is 24 hours long.
+//
+// # Paging
+//
+// Client.FetchWindow reads pages 1, 2, ... with limit=PageSize, sorted by id ascending, until a
+// page shorter than the limit: the answer's count is never trusted. Transactions are deduplicated
+// by id within the window (the first is kept, the rest counted and logged with their id). Each
+// transaction is kept as its raw JSON and decoded into the typed model; a field the model cannot
+// decode is reported in Fetched.Err and never fails the run, but a transaction without a numeric
+// id fails its page.
+//
+// # Retries and rate limiting
+//
+// Requests go through RetryTransport(RateLimitTransport(base)). The RateLimitTransport waits for a
+// golang.org/x/time/rate limiter shared by everything in a run, so retries are throttled too. The
+// RetryTransport retries 429, 5xx, network errors, timeouts and 2xx answers whose body is truncated
+// or not a valid page (ErrInvalidBody), up to MaxAttempts attempts, waiting for Retry-After when
+// the API sends one (seconds or an HTTP date, capped at DefaultMaxRetryAfter) and otherwise a
+// capped exponential backoff with full jitter. Every other status is permanent: 403 (and 401)
+// unwrap to ErrForbidden and stop the run at once; 400, 404, 422 become an APIError decoded from
+// either of the API's error envelopes. IsTransient tells the two kinds apart after the fact. Each
+// attempt is bounded by the configured timeout, body included; waiting for the limiter and backing
+// off are not. Waits go through an injectable Sleeper and the jitter through an injectable random
+// source, so tests never sleep.
+//
+// # Secrets and row values
+//
+// The API key is sent only in the Authorization header. No error or log line of this package holds
+// the key, a response body or a transaction's values: statuses, sizes, page numbers and ids only,
+// plus the API's own error messages, cleaned and with the key removed should the API echo it.
+package extract

@@ -1,0 +1,429 @@
+package load
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/schemas"
+)
+
+// DuckDB is the embedded warehouse: one DuckDB file holding every table of package schemas, the
+// `*_current` views, the checkpoints and the run log. It uses a single connection, so its methods
+// run one at a time; a caller of DB must close its rows before calling another method.
+type DuckDB struct {
+	db   *sql.DB
+	path string
+	log  *logrus.Entry
+
+	// afterLoad, when set (by tests), is called inside Commit's transaction after each table's
+	// rows are inserted, before the checkpoints.
+	afterLoad func(table string)
+}
+
+// OpenDuckDB opens the DuckDB file at cfg.Path, creating it if needed. Every connection runs in
+// the UTC time zone with cfg's threads and memory limit. It creates the tables of
+// schemas.AllTables that do not exist, adds the columns a table lacks (nullable), refuses a column
+// whose type differs from the schema's (naming table and column), and (re)creates the `*_current`
+// views, all in one transaction: opening an existing file again changes nothing.
+func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*DuckDB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("opening DuckDB: %w", err)
+	}
+	if strings.Contains(cfg.Path, "?") {
+		return nil, fmt.Errorf("opening DuckDB %s: the path must not contain '?'", cfg.Path)
+	}
+	if log == nil {
+		l := logrus.New()
+		l.Out = io.Discard
+		log = logrus.NewEntry(l)
+	}
+	log = log.WithField("duckdb", cfg.Path)
+
+	settings := []string{"SET TimeZone = 'UTC'"}
+	if cfg.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("SET threads = %d", cfg.Threads))
+	}
+	if cfg.MemoryLimit != "" {
+		settings = append(settings, "SET memory_limit = "+quoteLiteral(cfg.MemoryLimit))
+	}
+	connector, err := duckdb.NewConnector(cfg.Path, func(ex driver.ExecerContext) error {
+		for _, s := range settings {
+			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening DuckDB %s: %w", cfg.Path, err)
+	}
+	db := sql.OpenDB(connector) // db.Close closes the connector
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	d := &DuckDB{db: db, path: cfg.Path, log: log}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening DuckDB %s: configuring the connection: %w", cfg.Path, err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening DuckDB %s: %w", cfg.Path, err)
+	}
+	return d, nil
+}
+
+// migrate creates the tables, evolves them additively and replaces the views, in one transaction.
+func (d *DuckDB) migrate(ctx context.Context) (err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("creating tables: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+
+	for _, t := range schemas.AllTables() {
+		if _, err := tx.ExecContext(ctx, t.DuckDBCreate()); err != nil {
+			return fmt.Errorf("creating table %s: %w", t.Name, err)
+		}
+	}
+	existing, err := columnTypes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	canon := map[string]string{} // schemas DuckDB type → DuckDB's spelling of it
+	var alters []string
+	var mismatches []error
+	for _, t := range schemas.AllTables() {
+		have := existing[t.Name]
+		for _, c := range t.Columns {
+			want, err := canonicalType(ctx, tx, canon, c.DuckDBType())
+			if err != nil {
+				return err
+			}
+			got, ok := have[c.Name]
+			switch {
+			case !ok:
+				alters = append(alters, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s",
+					schemas.QuoteIdent(t.Name), schemas.QuoteIdent(c.Name), c.DuckDBType()))
+				d.log.WithFields(logrus.Fields{"table": t.Name, "column": c.Name, "type": want}).Info("adding column")
+			case got != want:
+				mismatches = append(mismatches, fmt.Errorf("table %s, column %s: type is %s in the warehouse, %s in the schema", t.Name, c.Name, got, want))
+			}
+			delete(have, c.Name)
+		}
+		for col := range have {
+			d.log.WithFields(logrus.Fields{"table": t.Name, "column": col}).Warn("column in the warehouse is not in the schema; left alone")
+		}
+	}
+	if len(mismatches) > 0 {
+		return fmt.Errorf("schema evolution refused (only new nullable columns are added): %w", errors.Join(mismatches...))
+	}
+	for _, a := range alters {
+		if _, err := tx.ExecContext(ctx, a); err != nil {
+			return fmt.Errorf("evolving schema: %s: %w", a, err)
+		}
+	}
+	for _, t := range schemas.DataTables() { // parent first: child views read transactions_current
+		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", schemas.QuoteIdent(t.CurrentView()), schemas.CurrentViewSQL(t, schemas.QuoteIdent))
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("creating view %s: %w", t.CurrentView(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("creating tables: committing: %w", err)
+	}
+	return nil
+}
+
+// columnTypes returns the column types of the main schema's tables, as DuckDB spells them.
+func columnTypes(ctx context.Context, tx *sql.Tx) (map[string]map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT table_name, column_name, data_type FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name = current_schema()`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the warehouse's columns: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]string{}
+	for rows.Next() {
+		var table, col, typ string
+		if err := rows.Scan(&table, &col, &typ); err != nil {
+			return nil, fmt.Errorf("reading the warehouse's columns: %w", err)
+		}
+		if out[table] == nil {
+			out[table] = map[string]string{}
+		}
+		out[table][col] = typ
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the warehouse's columns: %w", err)
+	}
+	return out, nil
+}
+
+// canonicalType returns DuckDB's own spelling of a type ("DECIMAL(38, 9)" → "DECIMAL(38,9)",
+// "TIMESTAMPTZ" → "TIMESTAMP WITH TIME ZONE"), as duckdb_columns() reports it.
+func canonicalType(ctx context.Context, tx *sql.Tx, cache map[string]string, typ string) (string, error) {
+	if c, ok := cache[typ]; ok {
+		return c, nil
+	}
+	var c string
+	if err := tx.QueryRowContext(ctx, "SELECT typeof(CAST(NULL AS "+typ+"))").Scan(&c); err != nil {
+		return "", fmt.Errorf("resolving type %s: %w", typ, err)
+	}
+	cache[typ] = c
+	return c, nil
+}
+
+// Commit loads a batch in one transaction: every table's Parquet file (INSERT BY NAME from
+// read_parquet), then the batch's checkpoints (CommittedAt set to now when zero). Either all of it
+// is in the warehouse afterwards, crash included, or none of it. Commit closes the batch first; it
+// does not remove its files. A batch with rows must have at least one checkpoint. Committing a
+// batch whose checkpoints are already in the warehouse does nothing, so a retried Commit never
+// loads twice.
+func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
+	start := time.Now()
+	if err := b.Close(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	files, rows, cps := b.Files(), b.Rows(), b.Checkpoints()
+	for t, n := range rows {
+		if _, ok := files[t]; !ok {
+			return fmt.Errorf("committing batch %s: loading %s: the batch wrote %d rows but has no file (removed?)", b.ID(), t, n)
+		}
+	}
+	if len(files) > 0 && len(cps) == 0 {
+		return fmt.Errorf("committing batch %s: it has rows but no checkpoint: its rows would never be current", b.ID())
+	}
+	if len(cps) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i := range cps {
+		if err := cps[i].validate(); err != nil {
+			return fmt.Errorf("committing batch %s: %w", b.ID(), err)
+		}
+		if cps[i].CommittedAt.IsZero() {
+			cps[i].CommittedAt = now
+		}
+	}
+	for t, p := range files {
+		if strings.ContainsAny(p, "*?[") {
+			return fmt.Errorf("committing batch %s: loading %s: the file path has glob characters DuckDB would expand: %s", b.ID(), t, p)
+		}
+	}
+
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("committing batch %s: beginning: %w", b.ID(), err)
+	}
+	defer func() {
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				d.log.WithError(rerr).WithField("batch", b.ID()).Error("rolling back")
+			}
+		}
+	}()
+
+	var already int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+schemas.QuoteIdent(schemas.Checkpoints)+" WHERE batch_id = ?", b.ID()).Scan(&already); err != nil {
+		return fmt.Errorf("committing batch %s: looking for its checkpoints: %w", b.ID(), err)
+	}
+	if already > 0 {
+		d.log.WithField("batch", b.ID()).Warn("batch already committed; not loading it again")
+		return tx.Rollback()
+	}
+
+	for _, t := range schemas.DataTables() {
+		path, ok := files[t.Name]
+		if !ok {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM read_parquet(%s)",
+			schemas.QuoteIdent(t.Name), quoteLiteral(path)))
+		if err != nil {
+			return fmt.Errorf("committing batch %s: loading %s: %w", b.ID(), t.Name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("committing batch %s: loading %s: %w", b.ID(), t.Name, err)
+		} else if n != rows[t.Name] {
+			return fmt.Errorf("committing batch %s: loading %s: %d rows inserted, the batch wrote %d", b.ID(), t.Name, n, rows[t.Name])
+		}
+		if d.afterLoad != nil {
+			d.afterLoad(t.Name)
+		}
+	}
+
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Checkpoints)+
+		" (stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return fmt.Errorf("committing batch %s: recording checkpoints: %w", b.ID(), err)
+	}
+	defer stmt.Close()
+	for _, c := range cps {
+		if _, err := stmt.ExecContext(ctx, c.Stream, nullString(c.PayoutAccount), c.WindowStart.UTC(), c.WindowEnd.UTC(),
+			c.RunID, c.BatchID, c.CommittedAt.UTC(), c.Transactions, c.Pages); err != nil {
+			return fmt.Errorf("committing batch %s: recording checkpoints: %w", b.ID(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing batch %s: %w", b.ID(), err)
+	}
+
+	fields := logrus.Fields{"batch": b.ID(), "run": b.RunID(), "windows": len(cps), "bytes": b.Bytes(), "duration": time.Since(start).Round(time.Millisecond)}
+	for t, n := range rows {
+		fields["rows_"+t] = n
+	}
+	d.log.WithFields(fields).Debug("batch committed")
+	return nil
+}
+
+// Checkpoints returns every committed window, ordered by stream, payout account, window start,
+// window end and commit time.
+func (d *DuckDB) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages
+FROM `+schemas.QuoteIdent(schemas.Checkpoints)+`
+ORDER BY stream, payout_account NULLS FIRST, window_start, window_end, committed_at`)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []Checkpoint
+	for rows.Next() {
+		var c Checkpoint
+		var account sql.NullString
+		if err := rows.Scan(&c.Stream, &account, &c.WindowStart, &c.WindowEnd, &c.RunID, &c.BatchID, &c.CommittedAt, &c.Transactions, &c.Pages); err != nil {
+			return nil, fmt.Errorf("reading checkpoints: %w", err)
+		}
+		c.PayoutAccount = account.String
+		c.WindowStart, c.WindowEnd, c.CommittedAt = c.WindowStart.UTC(), c.WindowEnd.UTC(), c.CommittedAt.UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading checkpoints: %w", err)
+	}
+	return out, nil
+}
+
+// runColumns are the columns of ccsync_runs in the order RecordRun and Runs use them.
+const runColumns = `run_id, verb, args, range_start, range_end, started_at, ended_at, outcome, error, windows, windows_skipped,
+pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions`
+
+// RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
+func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
+	if r.RunID == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
+		return errors.New("recording run: run ID, verb, outcome and start time are required")
+	}
+	var perTable any
+	if r.RowsPerTable != nil {
+		j, err := json.Marshal(r.RowsPerTable)
+		if err != nil {
+			return fmt.Errorf("recording run %s: encoding rows per table: %w", r.RunID, err)
+		}
+		perTable = string(j)
+	}
+	_, err := d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
+		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
+		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions)
+	if err != nil {
+		return fmt.Errorf("recording run %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// Runs returns the latest row (the last appended) of each run, newest run first (by start time);
+// limit <= 0 returns every run.
+func (d *DuckDB) Runs(ctx context.Context, limit int) ([]Run, error) {
+	q := "SELECT " + runColumns + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
+QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY rowid DESC) = 1
+ORDER BY started_at DESC, run_id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var (
+			r                                        Run
+			args, errText, perTable                  sql.NullString
+			rangeStart, rangeEnd, endedAt            sql.NullTime
+			windows, skipped, pages, requests        sql.NullInt64
+			retries, throttled, txns, bytes, unknown sql.NullInt64
+			invalid                                  sql.NullInt64
+		)
+		if err := rows.Scan(&r.RunID, &r.Verb, &args, &rangeStart, &rangeEnd, &r.StartedAt, &endedAt, &r.Outcome, &errText,
+			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid); err != nil {
+			return nil, fmt.Errorf("reading runs: %w", err)
+		}
+		r.Args, r.Error = args.String, errText.String
+		r.RangeStart, r.RangeEnd, r.EndedAt = utcOrZero(rangeStart), utcOrZero(rangeEnd), utcOrZero(endedAt)
+		r.StartedAt = r.StartedAt.UTC()
+		r.Windows, r.WindowsSkipped, r.Pages, r.Requests = windows.Int64, skipped.Int64, pages.Int64, requests.Int64
+		r.Retries, r.Throttled, r.Transactions, r.BytesLoaded = retries.Int64, throttled.Int64, txns.Int64, bytes.Int64
+		r.UnknownFields, r.InvalidTransactions = unknown.Int64, invalid.Int64
+		if perTable.Valid {
+			if err := json.Unmarshal([]byte(perTable.String), &r.RowsPerTable); err != nil {
+				return nil, fmt.Errorf("reading run %s: decoding rows per table: %w", r.RunID, err)
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	return out, nil
+}
+
+// DB returns the database handle, for `ccsync query` and tests. It has a single connection:
+// close rows before calling another method.
+func (d *DuckDB) DB() *sql.DB { return d.db }
+
+// Close closes the database; DuckDB checkpoints its WAL into the file.
+func (d *DuckDB) Close() error {
+	if err := d.db.Close(); err != nil {
+		return fmt.Errorf("closing DuckDB %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// quoteLiteral quotes s as a SQL string literal (single quotes doubled).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func utcOrZero(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
