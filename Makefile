@@ -21,7 +21,7 @@ run: build
 	./$(BIN) --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn status
 	@echo; echo "Revenue per campaign per month (scripts/queries/revenue_per_campaign_month.sql):"
-	./$(BIN) --duckdb $(DUCKDB) --log-level warn query "$$(cat scripts/queries/revenue_per_campaign_month.sql)"
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/revenue_per_campaign_month.sql)"
 
 ## test: go vet, then every test with the race detector, in random order.
 test:

@@ -385,6 +385,18 @@ func categoryPrefix(direction, category string) string {
 	return "refunded_items." + category + ".items[]."
 }
 
+// directionsOf lists the directions in which a category occurs (self-donations are only refunded,
+// tribute cards only purchased).
+func directionsOf(category string) []string {
+	var out []string
+	eachCategory(func(d, c string) {
+		if c == category {
+			out = append(out, d)
+		}
+	})
+	return out
+}
+
 func eachCategory(f func(direction, category string)) {
 	for _, c := range PurchasedCategories {
 		f(Purchased, c)
@@ -420,10 +432,9 @@ func itemsTable() *builder {
 		switch c {
 		case "apparel", "tickets", "registration":
 			b.leaves(p, "", "", productLeaves...)
-		case "custom_fees":
+		case "custom_fees", "donations", "covered_fees":
+			// The API names custom fees; refunded donations and covered fees usually have no name.
 			b.leaves(p, "", "", productLeaves[0], productLeaves[1], amountLeaf)
-		case "donations", "covered_fees":
-			b.leaves(p, "", "", productLeaves[0], amountLeaf)
 		case "sponsorship":
 			b.leaves(p, "", "", productLeaves[0],
 				i64("option_id", "Sponsorship option ID."),
@@ -445,7 +456,7 @@ func registrationsTable() *builder {
 	b := newTable(Registrations, Data, "Detail of registration items: the registrant, their personal page, team and user, and mailing address. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'registration'.")
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
-	for _, d := range []string{Purchased, Refunded} {
+	for _, d := range directionsOf("registration") {
 		p := categoryPrefix(d, "registration")
 		b.leaves(p, "", "Registrant: ",
 			pii("first_name", "first name."),
@@ -472,7 +483,7 @@ func ecardsTable() *builder {
 	b := newTable(Ecards, Data, "Detail of e-card items. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'ecards'; the card's price is transaction_items.price.")
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
-	for _, d := range []string{Purchased, Refunded} {
+	for _, d := range directionsOf("ecards") {
 		p := categoryPrefix(d, "ecards")
 		b.leaves(p, "", "",
 			str("method", "Delivery method (email, sms, mail)."),
@@ -491,7 +502,7 @@ func tributeCardsTable() *builder {
 	b := newTable(TributeCards, Data, "Detail of tribute card items. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'tribute_cards'.")
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
-	for _, d := range []string{Purchased, Refunded} {
+	for _, d := range directionsOf("tribute_cards") {
 		p := categoryPrefix(d, "tribute_cards")
 		b.leaves(p, "", "",
 			str("method", "Delivery method (email, sms, mail)."),
@@ -509,7 +520,7 @@ func selfDonationsTable() *builder {
 	b := newTable(SelfDonations, Data, "Detail of self-donation items: the personal page donated to. Joins transaction_items on (transaction_id, direction, position, _run_id, _extracted_at) with category = 'self_donations'.")
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
-	for _, d := range []string{Purchased, Refunded} {
+	for _, d := range directionsOf("self_donations") {
 		p := categoryPrefix(d, "self_donations")
 		b.leaves(p+"fundraiser_page.", "page_", "Personal page: ",
 			i64("id", "ID."),
@@ -531,7 +542,7 @@ var CustomDataPrefixes = map[string][]string{
 	LevelTeam:             {"fundraiser_team.custom_data[]."},
 	LevelPage:             {"fundraiser_user_page.custom_data[]."},
 	LevelRegistration:     {categoryPrefix(Purchased, "registration") + "custom_data[].", categoryPrefix(Refunded, "registration") + "custom_data[]."},
-	LevelSelfDonationPage: {categoryPrefix(Purchased, "self_donations") + "fundraiser_page.custom_data[].", categoryPrefix(Refunded, "self_donations") + "fundraiser_page.custom_data[]."},
+	LevelSelfDonationPage: {categoryPrefix(Refunded, "self_donations") + "fundraiser_page.custom_data[]."},
 }
 
 func customDataTable() *builder {

@@ -175,11 +175,16 @@ func newInvocation(v verb, args []string, e env) (*invocation, error) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		if fs.NArg() == 0 {
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...) // everything after "--" is an argument
 			break
 		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 	provided, err := config.Resolve(fs, cfg, e.src)
 	if err != nil {

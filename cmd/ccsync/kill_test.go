@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract/crowdchangetest"
+)
+
+// killSwitch counts the API requests of the current process and fires when the n-th arrives.
+type killSwitch struct {
+	next  http.Handler
+	mu    sync.Mutex
+	count int
+	at    int
+	fire  chan struct{}
+}
+
+func (k *killSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	k.mu.Lock()
+	k.count++
+	if k.count == k.at {
+		k.fire <- struct{}{}
+	}
+	k.mu.Unlock()
+	k.next.ServeHTTP(w, r)
+}
+
+func (k *killSwitch) arm(at int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.count, k.at = 0, at
+}
+
+// A backfill killed with SIGKILL at many points (while fetching, transforming, writing Parquet or
+// committing) and run again each time ends exactly at the ground truth: no gap, no duplicate.
+func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
+	srv := crowdchangetest.New(crowdchangetest.Options{Seed: 11, Transactions: 2500, From: yearFrom, To: yearTo, Now: sandboxNow})
+	ks := &killSwitch{next: srv, fire: make(chan struct{}, 1)}
+	hs := httptest.NewServer(ks)
+	t.Cleanup(hs.Close)
+	db := filepath.Join(t.TempDir(), "w.duckdb")
+	args := []string{"--api-url", hs.URL, "--rate", "2000", "--burst", "100", "--duckdb", db, "--log-format", "json", "--log-level", "warn",
+		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "7", "--concurrency", "3"}
+
+	start := func() (*exec.Cmd, chan error) {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "CCSYNC_TEST_MAIN=1", config.APIKeyEnv+"="+crowdchangetest.DefaultAPIKey)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return cmd, done
+	}
+
+	// Kill points: the n-th API request of each run (each run skips what the previous committed).
+	kills, progress := 0, []int{}
+	for _, at := range []int{4, 23, 41, 9, 57, 30, 75} {
+		ks.arm(at)
+		cmd, done := start()
+		select {
+		case <-ks.fire:
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			err := <-done
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("run %d: want death by SIGKILL, got %v", kills+1, err)
+			}
+			kills++
+		case err := <-done:
+			// It finished before the kill point: nothing left to interrupt.
+			if err != nil {
+				t.Fatalf("run ended on its own with %v", err)
+			}
+		}
+		progress = append(progress, checkpointCount(t, db))
+	}
+	if kills < 5 {
+		t.Fatalf("only %d runs were killed; the test wants at least 5", kills)
+	}
+	t.Logf("%d kills; committed windows after each run: %v", kills, progress)
+	if progress[len(progress)-1] == 0 {
+		t.Fatalf("no run committed anything before being killed: the kill points are too early")
+	}
+
+	ks.arm(-1)
+	_, done := start()
+	if err := <-done; err != nil {
+		t.Fatalf("the final run failed: %v", err)
+	}
+	assertState(t, "after kills", viewState(t, db), truthState(t, srv.Truth(yearFrom, yearTo)))
+	if n := versionCount(t, db); n != 2500 {
+		// Windows are committed whole, so no transaction was loaded twice.
+		t.Errorf("transactions holds %d versions, want exactly 2500", n)
+	}
+}
