@@ -9,7 +9,7 @@ type DuckDB struct {
 	// Threads caps DuckDB's threads (0: DuckDB's default).
 	Threads int
 	// MemoryLimit is DuckDB's memory_limit, such as "1GB". DuckDB's own default is 80% of the
-	// machine's memory; ccsync's is 512MB, so that a run's memory stays flat whatever the
+	// machine's memory; ccsync's is 256MB, so that a run's memory stays flat whatever the
 	// warehouse's size (DuckDB spills to disk beyond it).
 	MemoryLimit string
 }
@@ -20,7 +20,7 @@ func (d *DuckDB) SetDefaults() {
 		d.Path = "./ccsync.duckdb"
 	}
 	if d.MemoryLimit == "" {
-		d.MemoryLimit = "512MB"
+		d.MemoryLimit = "256MB"
 	}
 }
 

@@ -36,7 +36,9 @@ type Run struct {
 	TempDir string
 }
 
-// BatchPolicy bounds a load batch: it is committed when any bound is reached, and at the end.
+// BatchPolicy bounds a load batch: it is committed when any bound is reached, and at the end. The
+// defaults keep a ten-year backfill of daily windows to about 60 load jobs per BigQuery table, and
+// the age bound to at most 96 a day, far below BigQuery's 1,500 per table per day.
 type BatchPolicy struct {
 	MaxWindows      int
 	MaxTransactions int
@@ -77,6 +79,11 @@ var payoutAccounts = map[string][]string{"global": {"global"}, "user": {"user"},
 // PayoutAccounts lists the accounts PayoutAccount names.
 func (r Run) PayoutAccounts() []string { return payoutAccounts[r.PayoutAccount] }
 
+// BigQueryBatchTransactions is the default transactions bound of a batch loaded into BigQuery:
+// larger than DuckDB's, since a batch costs a load job per table against BigQuery's daily quota,
+// while it costs DuckDB memory until it commits.
+const BigQueryBatchTransactions = 100000
+
 // SetDefaults fills unset fields.
 func (r *Run) SetDefaults() {
 	if r.By == "" {
@@ -98,7 +105,7 @@ func (r *Run) SetDefaults() {
 		r.Batch.MaxTransactions = 10000
 	}
 	if r.Batch.MaxAge == 0 {
-		r.Batch.MaxAge = 5 * time.Minute
+		r.Batch.MaxAge = 15 * time.Minute
 	}
 	if r.Lookback == 0 {
 		r.Lookback = 7 * 24 * time.Hour

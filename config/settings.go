@@ -88,7 +88,7 @@ var registry = []setting{
 	{name: "force", verbs: []string{"backfill"}, usage: "re-extract committed windows (appends new versions)", value: func(c *Config) flag.Value { return (*boolValue)(&c.Run.Force) }},
 	{name: "shard", verbs: []string{"backfill"}, usage: "only this shard i/n of the windows (default: CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT)", value: func(c *Config) flag.Value { return (*shardValue)(&c.Run.Shard) }},
 	{name: "batch-windows", verbs: loadVerbs, usage: "commit a batch after this many windows", value: func(c *Config) flag.Value { return (*intValue)(&c.Run.Batch.MaxWindows) }},
-	{name: "batch-transactions", verbs: loadVerbs, usage: "commit a batch after this many transactions", value: func(c *Config) flag.Value { return (*intValue)(&c.Run.Batch.MaxTransactions) }},
+	{name: "batch-transactions", verbs: loadVerbs, usage: "commit a batch after this many transactions (with --warehouse bigquery the default is 100000)", value: func(c *Config) flag.Value { return (*intValue)(&c.Run.Batch.MaxTransactions) }},
 	{name: "batch-interval", verbs: loadVerbs, usage: "commit a batch at least this often", value: func(c *Config) flag.Value { return (*durationValue)(&c.Run.Batch.MaxAge) }},
 	{name: "temp-dir", verbs: loadVerbs, usage: "directory for batches' Parquet files (default: the system's)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Run.TempDir) }},
 	{name: "lookback", verbs: []string{"sync"}, usage: "sync: re-read this much before the date watermark", value: func(c *Config) flag.Value { return (*durationValue)(&c.Run.Lookback) }},

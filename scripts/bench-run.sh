@@ -3,13 +3,13 @@
 # several sizes and prints wall time, transactions per second and peak RSS (from /usr/bin/time),
 # so that "memory stays flat as the range grows" is a measured figure, not a claim.
 #
-# usage: scripts/bench-run.sh [N ...]      (default sizes: 10000 100000)
+# usage: scripts/bench-run.sh [N ...]      (default sizes: 10000 100000 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/ccsync
 [ -x "$bin" ] || go build -o "$bin" ./cmd/ccsync
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 200000)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 from=$(date -u -d '12 months ago' +%F)

@@ -194,6 +194,9 @@ func newInvocation(v verb, args []string, e env) (*invocation, error) {
 		// The in-process sandbox has no rate limit of its own by default: do not wait for one.
 		cfg.API.Rate, cfg.API.Burst = 200, 50
 	}
+	if cfg.Warehouse.Kind == config.WarehouseBigQuery && !provided["batch-transactions"] {
+		cfg.Run.Batch.MaxTransactions = config.BigQueryBatchTransactions
+	}
 	if err := errors.Join(cfg.Log.Validate(), cfg.Warehouse.Validate(), cfg.DuckDB.Validate(), cfg.Sandbox.Validate(), cfg.Run.Validate()); err != nil {
 		return nil, err
 	}

@@ -218,3 +218,17 @@ func quietLogger() *logrus.Logger {
 	l.SetOutput(io.Discard)
 	return l
 }
+
+func errorsContains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+
+// assertEmptyDir fails when dir holds anything: batches must clean up their files.
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left behind in the temp dir: %s", e.Name())
+	}
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/sirupsen/logrus"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
+)
+
+// fakeClock advances only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// exampleFetcher answers windows at once, every nth with a copy of the API's example transaction
+// (a new id) and the others empty, advancing a fake clock as if each window took perWindow.
+type exampleFetcher struct {
+	clock     *fakeClock
+	perWindow time.Duration
+	every     int
+	raw       json.RawMessage
+	mu        sync.Mutex
+	calls     int
+	nextID    int64
+	fail      error // returned for every window when set
+}
+
+func newExampleFetcher(t *testing.T, clock *fakeClock, perWindow time.Duration, every int) *exampleFetcher {
+	t.Helper()
+	var page extract.Page
+	if err := json.Unmarshal(crowdchangetest.ExamplePage(), &page); err != nil {
+		t.Fatal(err)
+	}
+	return &exampleFetcher{clock: clock, perWindow: perWindow, every: every, raw: page.Data[0], nextID: 1}
+}
+
+func (f *exampleFetcher) FetchWindow(ctx context.Context, w extract.Window) (*extract.WindowResult, error) {
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	f.clock.Advance(f.perWindow)
+	res := &extract.WindowResult{Window: w, Pages: 1}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.calls%f.every == 0 {
+		var tx extract.Transaction
+		if err := json.Unmarshal(f.raw, &tx); err != nil {
+			return nil, err
+		}
+		tx.ID = f.nextID
+		f.nextID++
+		res.Transactions = append(res.Transactions, extract.Fetched{ID: tx.ID, Raw: f.raw, Tx: tx})
+	}
+	return res, nil
+}
+
+// countingSink counts what a warehouse would be asked to do: one load job per table with rows per
+// committed batch (BigQuery's unit of quota).
+type countingSink struct {
+	mu        sync.Mutex
+	commits   int
+	jobs      map[string]int
+	windows   int
+	failAfter int // fail the commit after this many successful ones (0: never)
+}
+
+func (s *countingSink) Commit(ctx context.Context, b *load.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAfter > 0 && s.commits >= s.failAfter {
+		return errors.New("loading transactions: job ccsync-x-transactions-1: invalid: boom")
+	}
+	s.commits++
+	if s.jobs == nil {
+		s.jobs = map[string]int{}
+	}
+	for table := range b.Files() {
+		s.jobs[table]++
+	}
+	s.windows += len(b.Checkpoints())
+	return nil
+}
+func (s *countingSink) Checkpoints(context.Context) ([]load.Checkpoint, error) { return nil, nil }
+func (s *countingSink) RecordRun(context.Context, load.Run) error              { return nil }
+func (s *countingSink) Close() error                                           { return nil }
+
+func testLog() *logrus.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
+}
+
+// A ten-year backfill with daily windows stays a small fraction of BigQuery's 1,500 load jobs per
+// table per day: the batch policy (windows, transactions, age, on a fake clock) commits at most
+// 150 batches, so at most 150 load jobs per table.
+func TestBatcherTenYearsDailyWindowsUsesFewLoadJobs(t *testing.T) {
+	windows, err := extract.PlanDateWindows(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(windows) != 3653 {
+		t.Fatalf("%d windows", len(windows))
+	}
+	tests := []struct {
+		name      string
+		perWindow time.Duration // how long the API takes per window
+	}{
+		{"fast API", 200 * time.Millisecond},
+		{"slow API: the age bound commits", 20 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg config.Run
+			cfg.SetDefaults()
+			clock := &fakeClock{now: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			sink := &countingSink{}
+			p := &pipeline{log: testLog(), fetcher: newExampleFetcher(t, clock, tt.perWindow, 10), sink: sink, mem: mem,
+				runID: "run1", tempDir: t.TempDir(), concurrency: 1, policy: cfg.Batch, now: clock.Now}
+			tl, err := p.run(context.Background(), windows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tl.Windows != len(windows) || sink.windows != len(windows) {
+				t.Fatalf("committed %d windows (%d checkpoints), want %d", tl.Windows, sink.windows, len(windows))
+			}
+			for _, table := range []string{schemas.Transactions, schemas.TransactionItem, schemas.CustomData, schemas.RawTransactions} {
+				if n := sink.jobs[table]; n == 0 || n > 150 {
+					t.Errorf("%s: %d load jobs, want 1..150", table, n)
+				}
+			}
+			t.Logf("%d batches for %d windows over %s of fake time", sink.commits, len(windows), clock.Now().Sub(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)))
+		})
+	}
+}
+
+func TestBatchFull(t *testing.T) {
+	p := config.BatchPolicy{MaxWindows: 10, MaxTransactions: 100, MaxAge: time.Minute}
+	tests := []struct {
+		windows, tx int
+		age         time.Duration
+		want        bool
+	}{
+		{1, 1, 0, false},
+		{9, 99, 59 * time.Second, false},
+		{10, 0, 0, true},
+		{1, 100, 0, true},
+		{1, 1, time.Minute, true},
+	}
+	for _, tt := range tests {
+		if got := batchFull(p, tt.windows, tt.tx, tt.age); got != tt.want {
+			t.Errorf("batchFull(%d windows, %d tx, %v) = %v", tt.windows, tt.tx, tt.age, got)
+		}
+	}
+}
+
+func TestStamperStrictlyIncreases(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := newStamper(clock.Now)
+	prev := s.next()
+	for i := 0; i < 100; i++ {
+		if i%10 == 0 {
+			clock.Advance(3 * time.Microsecond)
+		}
+		n := s.next()
+		if !n.After(prev) {
+			t.Fatalf("stamp %d: %v is not after %v", i, n, prev)
+		}
+		prev = n
+	}
+}
+
+// A failing commit stops the run with the error, and the batch's files are removed; the windows it
+// held were not committed.
+func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
+	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	sink := &countingSink{failAfter: 2}
+	p := &pipeline{log: testLog(), fetcher: newExampleFetcher(t, clock, time.Second, 1), sink: sink, mem: mem, runID: "run1", tempDir: dir,
+		concurrency: 3, policy: config.BatchPolicy{MaxWindows: 10, MaxTransactions: 1000, MaxAge: time.Hour}, now: clock.Now}
+	tl, err := p.run(context.Background(), windows)
+	if err == nil || !errorsContains(err, "loading transactions: job ccsync-x-transactions-1") {
+		t.Fatalf("err = %v", err)
+	}
+	if tl.Windows != 20 || sink.commits != 2 {
+		t.Errorf("committed %d windows in %d batches, want 20 in 2", tl.Windows, sink.commits)
+	}
+	assertEmptyDir(t, dir)
+}
+
+// A window that cannot be extracted stops the run; nothing of the open batch is committed.
+func TestPipelineExtractFailureCommitsNothingMore(t *testing.T) {
+	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := newExampleFetcher(t, clock, time.Second, 1)
+	f.fail = fmt.Errorf("fetching page 1: %w", extract.ErrForbidden)
+	sink := &countingSink{}
+	dir := t.TempDir()
+	p := &pipeline{log: testLog(), fetcher: f, sink: sink, mem: mem, runID: "run1", tempDir: dir, concurrency: 2,
+		policy: config.BatchPolicy{MaxWindows: 3, MaxTransactions: 1000, MaxAge: time.Hour}, now: clock.Now}
+	_, err := p.run(context.Background(), windows)
+	if !errors.Is(err, extract.ErrForbidden) || exitCode(err) != exitForbidden {
+		t.Fatalf("err = %v (exit %d)", err, exitCode(err))
+	}
+	if sink.commits != 0 {
+		t.Errorf("%d commits after a failed extraction", sink.commits)
+	}
+	assertEmptyDir(t, dir)
+}
