@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
@@ -42,8 +43,13 @@ func cmdBackfill(ctx context.Context, inv *invocation) error {
 	}
 	defer sink.Close()
 
+	cps, err := sink.Checkpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("reading checkpoints: %w", err)
+	}
+	todo, skipped := pending(shardWindows(windows, shard), cps, cfg.Run.Force)
 	_, err = runWindows(ctx, runOptions{
-		verb: "backfill", args: redactedArgs("backfill", inv.argv), windows: windows, force: cfg.Run.Force,
+		verb: "backfill", args: redactedArgs("backfill", inv.argv), windows: todo, skipped: skipped,
 		shard: shard, run: cfg.Run, runID: inv.runID, rangeLo: from, rangeHi: to,
 	}, runDeps{
 		fetcher: client, stats: client.Stats, sink: sink, log: inv.log, now: inv.env.now,

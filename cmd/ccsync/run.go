@@ -21,8 +21,8 @@ import (
 type runOptions struct {
 	verb    string
 	args    string // the command line, secrets removed, for the run log
-	windows []extract.Window
-	force   bool // re-extract committed windows
+	windows []extract.Window // to extract (see pending)
+	skipped int              // windows left out because already committed
 	shard   config.Shard
 	run     config.Run
 	runID   string
@@ -42,16 +42,11 @@ type runDeps struct {
 	progress progress
 }
 
-// runWindows extracts and loads the windows that are not committed yet (all of them with force),
-// recording the run in the run log, and prints the summary.
+// runWindows extracts and loads the windows, recording the run in the run log, and prints the
+// summary.
 func runWindows(ctx context.Context, o runOptions, d runDeps) (tally, error) {
 	started := d.now()
-	cps, err := d.sink.Checkpoints(ctx)
-	if err != nil {
-		return tally{}, fmt.Errorf("reading checkpoints: %w", err)
-	}
-	todo, skipped := pending(o.windows, cps, o.force)
-	todo = shardWindows(todo, o.shard)
+	todo, skipped := o.windows, o.skipped
 	log := d.log.WithFields(logrus.Fields{"windows": len(todo), "skipped": skipped})
 	if o.shard.Count > 1 {
 		log = log.WithField("shard", o.shard.String())
@@ -111,8 +106,9 @@ func pending(windows []extract.Window, cps []load.Checkpoint, force bool) ([]ext
 	return todo, len(windows) - len(todo)
 }
 
-// shardWindows keeps the shard's share of the windows: every Count-th window from Index, so
-// shards get interleaved, equally busy parts of the range.
+// shardWindows keeps the shard's share of the planned windows: every Count-th window from Index,
+// so shards get interleaved, equally busy parts of the range. It must see the whole plan (before
+// committed windows are dropped), so that a window belongs to the same shard in every run.
 func shardWindows(windows []extract.Window, s config.Shard) []extract.Window {
 	if s.Count <= 1 {
 		return windows
