@@ -64,6 +64,7 @@ type verb struct {
 var verbs = []verb{
 	{name: "sync", synopsis: "nightly: the date stream from its watermark (minus --lookback) to now (minus --lag), then the payout stream to yesterday", usage: "ccsync sync [--start D] [--lookback 7d] [--lag 15m] [--payout-account global|user|both] [--concurrency N]", run: cmdSync},
 	{name: "backfill", synopsis: "load a closed range of days, resumably", usage: "ccsync backfill --from D --to D [--by date|payout] [--window 24h] [--concurrency N] [--force] [--shard i/n]", run: cmdBackfill},
+	{name: "verify", synopsis: "compare the API with the *_current views over a range of days", usage: "ccsync verify --from D --to D", run: cmdVerify},
 	{name: "status", synopsis: "watermarks, committed windows, last runs", usage: "ccsync status [--format table|json]", run: cmdStatus},
 	{name: "query", synopsis: "run SQL on the DuckDB warehouse", usage: "ccsync query 'SQL' [--format table|csv|json]", run: cmdQuery},
 	{name: "schema", synopsis: "print the warehouse schema", usage: "ccsync schema [--format sql|bigquery-json]", run: cmdSchema},

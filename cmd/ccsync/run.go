@@ -20,7 +20,7 @@ import (
 // runOptions is one extraction run: its windows and how to load them.
 type runOptions struct {
 	verb    string
-	args    string // the command line, secrets removed, for the run log
+	args    string           // the command line, secrets removed, for the run log
 	windows []extract.Window // to extract (see pending)
 	skipped int              // windows left out because already committed
 	shard   config.Shard

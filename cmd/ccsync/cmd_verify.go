@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/big"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
+)
+
+// warehouseSQL is the verify verb's view of a warehouse: SQL over its tables and views, in the
+// dialect's names.
+type warehouseSQL interface {
+	// ref names a table or view in a query.
+	ref(name string) string
+	// md5Hex is the SQL of the lower-case hex MD5 of a string expression.
+	md5Hex(expr string) string
+	// queryStrings runs a query and returns its values as text (NULL as invalid).
+	queryStrings(ctx context.Context, q string) ([][]sql.NullString, error)
+}
+
+// verifyTx is what verify compares of one transaction.
+type verifyTx struct {
+	currency                string
+	paid, donation, covered *big.Rat
+	hash                    string // MD5 of the raw JSON
+}
+
+// verifyReport is the comparison of the API with the warehouse over a range.
+type verifyReport struct {
+	apiCount, whCount int
+	sums              map[string][2][3]*big.Rat // currency → {API, warehouse} × {total_paid, donation, covered_fees}
+	missing           []int64                   // in the API, not in the warehouse
+	extra             []int64                   // in the warehouse, not in the API
+	changed           []int64                   // in both, but the current version differs from the API's
+}
+
+func (r verifyReport) equal() bool {
+	if r.apiCount != r.whCount || len(r.missing)+len(r.extra)+len(r.changed) > 0 {
+		return false
+	}
+	for _, s := range r.sums {
+		for i := range 3 {
+			if s[0][i].Cmp(s[1][i]) != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// cmdVerify re-reads the API for a range of days and compares it with the *_current views:
+// transaction ids, counts, money sums per currency and each transaction's JSON. It prints every
+// difference and exits 5 when there is one.
+func cmdVerify(ctx context.Context, inv *invocation) error {
+	cfg := inv.cfg
+	if err := cfg.Run.ValidateRange(); err != nil {
+		return usagef(err)
+	}
+	from, to := cfg.Run.From, cfg.Run.RangeEnd()
+	windows, err := extract.PlanDateWindows(from, to, cfg.Run.Window)
+	if err != nil {
+		return usagef(err)
+	}
+	client, err := inv.apiClient(ctx)
+	if err != nil {
+		return err
+	}
+	sink, err := inv.openSink(ctx)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	wh, err := sqlOf(sink)
+	if err != nil {
+		return err
+	}
+	api, err := readAPI(ctx, client, windows, cfg.Run.Concurrency)
+	if err != nil {
+		return err
+	}
+	stored, err := readWarehouse(ctx, wh, from, to)
+	if err != nil {
+		return err
+	}
+	rep := compare(api, stored)
+	writeVerify(inv.env.stdout, rep, from, to)
+	if !rep.equal() {
+		return fmt.Errorf("verify %s..%s: %w", from.Format(time.DateOnly), cfg.Run.To.Format(time.DateOnly), errDiffers)
+	}
+	return nil
+}
+
+func readAPI(ctx context.Context, f Fetcher, windows []extract.Window, concurrency int) (map[int64]verifyTx, error) {
+	out := map[int64]verifyTx{}
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for _, w := range windows {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			res, err := f.FetchWindow(ctx, w)
+			if err != nil {
+				return fmt.Errorf("reading %s from the API: %w", w, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, t := range res.Transactions {
+				v := verifyTx{hash: md5Of(t.Raw), paid: new(big.Rat), donation: new(big.Rat), covered: new(big.Rat)}
+				if a := t.Tx.Amount; a != nil {
+					if a.Currency != nil {
+						v.currency = *a.Currency
+					}
+					v.paid, v.donation, v.covered = ratOf(string(a.TotalPaid)), ratOf(string(a.Donation)), ratOf(string(a.CoveredFees))
+				}
+				out[t.ID] = v
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+func readWarehouse(ctx context.Context, wh warehouseSQL, from, to time.Time) (map[int64]verifyTx, error) {
+	q := fmt.Sprintf(`SELECT CAST(t.id AS STRING), t.amount_currency, CAST(t.amount_total_paid AS STRING), CAST(t.amount_donation AS STRING),
+  CAST(t.amount_covered_fees AS STRING), %s
+FROM %s AS t
+JOIN %s AS r ON r.transaction_id = t.id AND r.%s = t.%s AND r.%s = t.%s
+WHERE t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s'`,
+		wh.md5Hex("r.raw"), wh.ref(schemas.Transactions+"_current"), wh.ref(schemas.RawTransactions+"_current"),
+		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
+		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
+	rows, err := wh.queryStrings(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("reading the warehouse's current transactions: %w", err)
+	}
+	out := make(map[int64]verifyTx, len(rows))
+	for _, r := range rows {
+		id, ok := new(big.Int).SetString(r[0].String, 10)
+		if !ok {
+			return nil, fmt.Errorf("reading the warehouse's current transactions: id %q", r[0].String)
+		}
+		out[id.Int64()] = verifyTx{currency: r[1].String, paid: ratOf(r[2].String), donation: ratOf(r[3].String), covered: ratOf(r[4].String), hash: r[5].String}
+	}
+	return out, nil
+}
+
+func compare(api, stored map[int64]verifyTx) verifyReport {
+	rep := verifyReport{apiCount: len(api), whCount: len(stored), sums: map[string][2][3]*big.Rat{}}
+	add := func(side int, t verifyTx) {
+		s, ok := rep.sums[t.currency]
+		if !ok {
+			for i := range 2 {
+				for j := range 3 {
+					s[i][j] = new(big.Rat)
+				}
+			}
+		}
+		s[side][0].Add(s[side][0], t.paid)
+		s[side][1].Add(s[side][1], t.donation)
+		s[side][2].Add(s[side][2], t.covered)
+		rep.sums[t.currency] = s
+	}
+	for id, a := range api {
+		add(0, a)
+		w, ok := stored[id]
+		switch {
+		case !ok:
+			rep.missing = append(rep.missing, id)
+		case w.hash != a.hash:
+			rep.changed = append(rep.changed, id)
+		}
+	}
+	for id, w := range stored {
+		add(1, w)
+		if _, ok := api[id]; !ok {
+			rep.extra = append(rep.extra, id)
+		}
+	}
+	for _, ids := range [][]int64{rep.missing, rep.extra, rep.changed} {
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	}
+	return rep
+}
+
+func writeVerify(w io.Writer, rep verifyReport, from, to time.Time) {
+	fmt.Fprintf(w, "verify %s..%s\n", from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly))
+	mark := func(eq bool) string {
+		if eq {
+			return "  "
+		}
+		return "≠ "
+	}
+	fmt.Fprintf(w, "%stransactions   API %d, warehouse %d\n", mark(rep.apiCount == rep.whCount), rep.apiCount, rep.whCount)
+	curs := make([]string, 0, len(rep.sums))
+	for c := range rep.sums {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	names := [3]string{"total_paid", "donation", "covered_fees"}
+	for _, c := range curs {
+		s := rep.sums[c]
+		for i, n := range names {
+			fmt.Fprintf(w, "%s%-4s %-13s API %s, warehouse %s\n", mark(s[0][i].Cmp(s[1][i]) == 0), c, n, s[0][i].FloatString(2), s[1][i].FloatString(2))
+		}
+	}
+	list := func(what string, ids []int64) {
+		if len(ids) == 0 {
+			return
+		}
+		parts := make([]string, len(ids))
+		for i, id := range ids {
+			parts[i] = fmt.Sprint(id)
+		}
+		fmt.Fprintf(w, "≠ %s (%d): %s\n", what, len(ids), strings.Join(parts, " "))
+	}
+	list("in the API, missing from the warehouse", rep.missing)
+	list("in the warehouse, not in the API", rep.extra)
+	list("changed since loaded (run sync or backfill --force)", rep.changed)
+	if rep.equal() {
+		fmt.Fprintln(w, "the warehouse equals the API")
+	}
+}
+
+func md5Of(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// ratOf reads an exact decimal ("" and invalid are zero: a null amount adds nothing, as in SQL).
+func ratOf(s string) *big.Rat {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return new(big.Rat)
+	}
+	return r
+}
+
+// sqlOf adapts a warehouse for verify.
+func sqlOf(s Sink) (warehouseSQL, error) {
+	switch s := s.(type) {
+	case *load.DuckDB:
+		return duckdbSQL{s.DB()}, nil
+	}
+	return nil, fmt.Errorf("verify: warehouse %T has no SQL access", s)
+}
+
+type duckdbSQL struct{ db *sql.DB }
+
+func (d duckdbSQL) ref(name string) string    { return schemas.QuoteIdent(name) }
+func (d duckdbSQL) md5Hex(expr string) string { return "md5(" + expr + ")" }
+func (d duckdbSQL) queryStrings(ctx context.Context, q string) ([][]sql.NullString, error) {
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]sql.NullString
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, vals)
+	}
+	return out, rows.Err()
+}
