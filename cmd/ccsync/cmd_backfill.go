@@ -53,7 +53,7 @@ func cmdBackfill(ctx context.Context, inv *invocation) error {
 		shard: shard, run: cfg.Run, runID: inv.runID, rangeLo: from, rangeHi: to,
 	}, runDeps{
 		fetcher: client, stats: client.Stats, sink: sink, log: inv.log, now: inv.env.now,
-		mem: memory.DefaultAllocator, out: inv.env.stdout, progress: inv.newProgress(len(windows)),
+		mem: memory.DefaultAllocator, out: inv.env.stdout, progress: inv.newProgress(len(todo), func() int64 { return client.Stats().Requests }),
 	})
 	return err
 }

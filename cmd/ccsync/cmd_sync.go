@@ -46,7 +46,7 @@ func cmdSync(ctx context.Context, inv *invocation) error {
 		run: cfg.Run, runID: inv.runID, rangeLo: plan.dateFrom, rangeHi: plan.dateTo,
 	}, runDeps{
 		fetcher: client, stats: client.Stats, sink: sink, log: inv.log, now: inv.env.now,
-		mem: memory.DefaultAllocator, out: inv.env.stdout, progress: inv.newProgress(len(plan.windows)),
+		mem: memory.DefaultAllocator, out: inv.env.stdout, progress: inv.newProgress(len(plan.windows), func() int64 { return client.Stats().Requests }),
 	})
 	return err
 }

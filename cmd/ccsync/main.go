@@ -91,6 +91,7 @@ type invocation struct {
 	runID    string
 	logger   *logrus.Logger
 	log      *logrus.Entry
+	bar      *terminalProgress // the live progress bar of backfill and sync on a terminal, else nil
 	cleanups []func()
 }
 
@@ -206,8 +207,14 @@ func newInvocation(v verb, args []string, e env) (*invocation, error) {
 	if err != nil {
 		return nil, err
 	}
+	var bar *terminalProgress
+	if e.terminal && (v.name == "backfill" || v.name == "sync") && cfg.Log.Format != "json" {
+		bar = newTerminalProgress(e.stderr, e.now)
+		logger.SetOutput(bar)
+	}
 	runID := newRunID(e.now())
 	return &invocation{
+		bar:    bar,
 		verb:   v.name,
 		cfg:    cfg,
 		args:   positional,

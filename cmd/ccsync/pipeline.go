@@ -62,6 +62,7 @@ type pipeline struct {
 type progress interface {
 	windowDone(w extract.Window, transactions int)
 	batchCommitted(windows, transactions int)
+	finish()
 }
 
 // tally counts what a run did.

@@ -23,7 +23,11 @@ func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
 	if err := inv.cfg.API.Validate(); err != nil {
 		return nil, usagef(err)
 	}
-	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"))
+	var opts []extract.Option
+	if inv.bar != nil {
+		opts = append(opts, extract.WithObserver(inv.bar.backingOff))
+	}
+	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
 	if err != nil {
 		return nil, usagef(err)
 	}

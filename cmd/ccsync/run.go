@@ -63,6 +63,9 @@ func runWindows(ctx context.Context, o runOptions, d runDeps) (tally, error) {
 		tempDir: o.run.TempDir, concurrency: o.run.Concurrency, policy: o.run.Batch, now: d.now, progress: d.progress,
 	}
 	t, runErr := p.run(ctx, todo)
+	if d.progress != nil {
+		d.progress.finish()
+	}
 
 	stats := d.stats()
 	run.EndedAt = d.now()
