@@ -99,8 +99,8 @@ var registry = []setting{
 }
 
 func (s setting) accepts(verb string) bool {
-	if s.verbs == nil {
-		return true
+	if s.verbs == nil || verb == "config" {
+		return true // `ccsync config` shows every setting
 	}
 	for _, v := range s.verbs {
 		if v == verb {
@@ -285,12 +285,12 @@ func readYAML(src Source, name string) (map[string]string, error) {
 	return out, errors.Join(errs...)
 }
 
-// Effective lists every setting the verb accepts with its effective value (secrets redacted), in
-// registry order, for `ccsync config`.
+// Effective lists every setting the verb accepts ("" for every setting) with its effective value
+// (secrets redacted), in registry order, for `ccsync config`.
 func Effective(c *Config, verb string) [][2]string {
 	var out [][2]string
 	for _, s := range registry {
-		if s.accepts(verb) {
+		if verb == "" || s.accepts(verb) {
 			out = append(out, [2]string{s.name, s.value(c).String()})
 		}
 	}
