@@ -30,7 +30,7 @@ test:
 
 ## bench: Go benchmarks (µs per transaction) and the whole-run benchmark (time, peak RSS).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./transform/ ./load/ ./extract/...
+	$(GO) test -run '^$$' -bench . -benchmem ./transform/
 	scripts/bench-run.sh
 
 ## lint: formatting, vet, and shellcheck on the scripts.

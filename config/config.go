@@ -79,14 +79,17 @@ type BigQuery struct {
 	Endpoint string
 	// Credentials is a service account key file; "" means Application Default Credentials.
 	Credentials string
-	// StagingBucket stages large batches' Parquet files in Cloud Storage ("" = media upload).
-	StagingBucket string
+	// PollInterval is how often a load job's state is read until it is DONE.
+	PollInterval time.Duration
 }
 
 // SetDefaults fills unset fields.
 func (b *BigQuery) SetDefaults() {
 	if b.Location == "" {
 		b.Location = "US"
+	}
+	if b.PollInterval == 0 {
+		b.PollInterval = time.Second
 	}
 }
 
@@ -98,6 +101,9 @@ func (b BigQuery) Validate() error {
 	}
 	if b.Dataset == "" {
 		errs = append(errs, errors.New("bq-dataset: required with --warehouse bigquery"))
+	}
+	if b.PollInterval <= 0 {
+		errs = append(errs, fmt.Errorf("bq-poll-interval: %v must be > 0", b.PollInterval))
 	}
 	return errors.Join(errs...)
 }
@@ -182,6 +188,7 @@ func (s Sandbox) Validate() error {
 // Output configures what verbs print.
 type Output struct {
 	Format string // table | csv | json (query, status); sql | bigquery-json (schema)
+	Table  string // schema: only this table
 }
 
 // SetDefaults fills unset fields.

@@ -64,7 +64,7 @@ var registry = []setting{
 	{name: "bq-location", usage: "BigQuery location", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Location) }},
 	{name: "bq-endpoint", usage: "BigQuery endpoint URL, no authentication (or BIGQUERY_EMULATOR_HOST)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Endpoint) }},
 	{name: "bq-credentials", usage: "service account key file (default: Application Default Credentials)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Credentials) }},
-	{name: "bq-staging-bucket", usage: "Cloud Storage bucket to stage large batches in (default: media upload)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.StagingBucket) }},
+	{name: "bq-poll-interval", usage: "how often a BigQuery load job's state is read until it is done", value: func(c *Config) flag.Value { return (*durationValue)(&c.BigQuery.PollInterval) }},
 	// Logging
 	{name: "log-format", usage: "log format: auto (text on a terminal, else JSON), text or json", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Format) }},
 	{name: "log-level", usage: "log level: debug, info, warn or error", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Level) }},
@@ -95,6 +95,7 @@ var registry = []setting{
 	{name: "lag", verbs: []string{"sync"}, usage: "sync: stop this long before now", value: func(c *Config) flag.Value { return (*durationValue)(&c.Run.Lag) }},
 	{name: "start", verbs: []string{"sync"}, usage: "sync: first day on an empty warehouse (YYYY-MM-DD)", value: func(c *Config) flag.Value { return (*dateValue)(&c.Run.Start) }},
 	{name: "max-lag", verbs: []string{"status"}, usage: "status: exit 4 when the date watermark lags more than this", value: func(c *Config) flag.Value { return (*durationValue)(&c.Run.MaxLag) }},
+	{name: "table", verbs: []string{"schema"}, usage: "schema: only this table (with bigquery-json: the JSON array `bq mk --table` takes)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Output.Table) }},
 	{name: "format", verbs: []string{"query", "status", "schema", "config"}, usage: "output format (query: table, csv, json; status: table, json; schema: sql, bigquery-json)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Output.Format) }},
 }
 

@@ -32,6 +32,55 @@
 // re-reads the windows that were not committed. Committing a batch that is already committed is a
 // no-op.
 //
+// # The BigQuery sink
+//
+// BigQuery is the production warehouse. OpenBigQuery fails fast, before anything is extracted,
+// with an error wrapping ErrWarehouseUnavailable when the dataset is missing (the message gives
+// the `bq mk` command), cannot be read or written (it names the roles to grant: checked with
+// tables.testIamPermissions when every table exists) or the client has no credentials. It
+// creates the tables of package schemas that do not exist (partitioned by day on
+// transaction_date, clustered, described column by column), patches existing ones additively
+// under their etag (a new column is added NULLABLE, even when the schema says REQUIRED; a
+// REQUIRED column the schema relaxed becomes NULLABLE; descriptions and clustering follow the
+// schema), refuses a column whose type or repetition changed before changing anything, and
+// creates or updates the `*_current` views. bq-endpoint or BIGQUERY_EMULATOR_HOST point it at an
+// emulator without authentication.
+//
+// Rows reach BigQuery by load jobs only: free, atomic per table, and without the quotas and
+// costs of DML (there is no MERGE, no UPDATE, no streaming insert). Commit starts one load job per
+// table with rows (at most four at a time): the batch's Parquet file, uploaded with the job,
+// WRITE_APPEND, CREATE_NEVER, with the explicit schema of package schemas and list inference.
+//
+// Job IDs are chosen by ccsync, not BigQuery: ccsync-<batch>-<table>-<attempt> (the run ID
+// first when the batch ID does not start with it), restricted to [A-Za-z0-9_-]. An ID names at
+// most one job, ever, so:
+//
+//   - a jobs.insert that failed transiently (5xx, backendError, rateLimitExceeded, "too many
+//     table update operations", a connection lost) is sent again with the same ID after a
+//     capped exponential backoff with jitter; if the first request had in fact created the job,
+//     BigQuery answers 409 and the sink fetches that job and waits for it instead: the file is
+//     never appended twice;
+//   - a job that ended with a transient error (backendError, internalError, rate limits) left
+//     nothing behind and its ID cannot be reused: the next attempt is a new job, <attempt>+1;
+//   - a permanent error (invalid, notFound, accessDenied, quotaExceeded) ends Commit with a
+//     *JobError naming the table and the job;
+//   - committing the same batch again finds the first Commit's jobs and appends nothing twice.
+//
+// The sink polls each job's status itself, through its sleeper (Job.Wait's sleeps cannot be
+// injected). Only when every table's job is DONE without error does a last load job append the
+// batch's checkpoints to ccsync_checkpoints. A batch whose checkpoints are not there is invisible
+// to the `*_current` views, whatever of its rows did land, so a failed or interrupted Commit
+// leaves what analysts see unchanged, and the next run re-reads the windows.
+//
+// Quotas: BigQuery allows 1,500 load jobs per table per day, failed jobs included. Each Commit
+// costs one job per table with rows plus one on ccsync_checkpoints (the busiest table: every
+// batch writes it), retries one more each, and each run two on ccsync_runs; a multi-year backfill
+// must therefore commit far fewer than ~1,000 batches a day (large batches, not one per window).
+// A quotaExceeded refusal is permanent for the day and reported as such.
+//
+// Checkpoints and Runs are queries; RecordRun appends a row to ccsync_runs by a load job whose ID
+// is derived from the run ID, the outcome and a sequence number, so a retried call appends once.
+//
 // # Versions and the current views
 //
 // The warehouse is append-only: every extraction of a transaction is a new version stamped with
@@ -51,5 +100,5 @@
 // # The run log
 //
 // RecordRun appends a row to ccsync_runs when a run starts and when it ends; Runs returns the latest
-// row of each run.
+// row of each run (in BigQuery, where appends carry no order: the ending row when there is one).
 package load

@@ -35,13 +35,15 @@ type DuckDB struct {
 // the UTC time zone with cfg's threads and memory limit. It creates the tables of
 // schemas.AllTables that do not exist, adds the columns a table lacks (nullable), refuses a column
 // whose type differs from the schema's (naming table and column), and (re)creates the `*_current`
-// views, all in one transaction: opening an existing file again changes nothing.
+// views, all in one transaction: opening an existing file again changes nothing. A file that
+// cannot be opened (bad path or settings, locked by another process) is reported with an error
+// wrapping ErrWarehouseUnavailable.
 func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*DuckDB, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("opening DuckDB: %w", err)
+		return nil, fmt.Errorf("opening DuckDB: %w: %w", ErrWarehouseUnavailable, err)
 	}
 	if strings.Contains(cfg.Path, "?") {
-		return nil, fmt.Errorf("opening DuckDB %s: the path must not contain '?'", cfg.Path)
+		return nil, fmt.Errorf("opening DuckDB %s: %w: the path must not contain '?'", cfg.Path, ErrWarehouseUnavailable)
 	}
 	if log == nil {
 		l := logrus.New()
@@ -66,7 +68,7 @@ func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*Duc
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening DuckDB %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("opening DuckDB %s: %w: %w", cfg.Path, ErrWarehouseUnavailable, err)
 	}
 	db := sql.OpenDB(connector) // db.Close closes the connector
 	db.SetMaxOpenConns(1)
@@ -74,7 +76,7 @@ func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*Duc
 	d := &DuckDB{db: db, path: cfg.Path, log: log}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("opening DuckDB %s: configuring the connection: %w", cfg.Path, err)
+		return nil, fmt.Errorf("opening DuckDB %s: %w: configuring the connection: %w", cfg.Path, ErrWarehouseUnavailable, err)
 	}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -651,9 +652,14 @@ func TestOpenRefuses(t *testing.T) {
 		{Path: filepath.Join(t.TempDir(), "w.duckdb"), Threads: -1},
 		{Path: filepath.Join(t.TempDir(), "w.duckdb"), MemoryLimit: "a lot'"},
 	} {
-		if d, err := OpenDuckDB(context.Background(), cfg, nil); err == nil {
+		d, err := OpenDuckDB(context.Background(), cfg, nil)
+		if err == nil {
 			d.Close()
 			t.Errorf("OpenDuckDB(%+v) succeeded", cfg)
+			continue
+		}
+		if !errors.Is(err, ErrWarehouseUnavailable) {
+			t.Errorf("OpenDuckDB(%+v): %v does not wrap ErrWarehouseUnavailable", cfg, err)
 		}
 	}
 }

@@ -18,7 +18,10 @@ type statusSource interface {
 	Runs(ctx context.Context, limit int) ([]load.Run, error)
 }
 
-var _ statusSource = (*load.DuckDB)(nil)
+var (
+	_ statusSource = (*load.DuckDB)(nil)
+	_ statusSource = (*load.BigQuery)(nil)
+)
 
 // streamStatus is one stream's (and payout account's) state.
 type streamStatus struct {

@@ -5,15 +5,19 @@ import (
 	"crypto/md5"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"cloud.google.com/go/bigquery"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/api/iterator"
 
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
@@ -25,10 +29,9 @@ import (
 type warehouseSQL interface {
 	// ref names a table or view in a query.
 	ref(name string) string
-	// md5Hex is the SQL of the lower-case hex MD5 of a string expression.
-	md5Hex(expr string) string
-	// queryStrings runs a query and returns its values as text (NULL as invalid).
-	queryStrings(ctx context.Context, q string) ([][]sql.NullString, error)
+	// query runs a query whose columns are all strings and calls row for each row (NULL as
+	// invalid), streaming.
+	query(ctx context.Context, q string, row func([]sql.NullString) error) error
 }
 
 // verifyTx is what verify compares of one transaction.
@@ -136,25 +139,26 @@ func readAPI(ctx context.Context, f Fetcher, windows []extract.Window, concurren
 }
 
 func readWarehouse(ctx context.Context, wh warehouseSQL, from, to time.Time) (map[int64]verifyTx, error) {
+	// The raw JSON is hashed here rather than in SQL: the dialects' hash functions differ.
 	q := fmt.Sprintf(`SELECT CAST(t.id AS STRING), t.amount_currency, CAST(t.amount_total_paid AS STRING), CAST(t.amount_donation AS STRING),
-  CAST(t.amount_covered_fees AS STRING), %s
+  CAST(t.amount_covered_fees AS STRING), r.raw
 FROM %s AS t
 JOIN %s AS r ON r.transaction_id = t.id AND r.%s = t.%s AND r.%s = t.%s
 WHERE t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s'`,
-		wh.md5Hex("r.raw"), wh.ref(schemas.Transactions+"_current"), wh.ref(schemas.RawTransactions+"_current"),
+		wh.ref(schemas.Transactions+"_current"), wh.ref(schemas.RawTransactions+"_current"),
 		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
 		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
-	rows, err := wh.queryStrings(ctx, q)
+	out := map[int64]verifyTx{}
+	err := wh.query(ctx, q, func(r []sql.NullString) error {
+		id, err := strconv.ParseInt(r[0].String, 10, 64)
+		if err != nil {
+			return fmt.Errorf("transaction id %q: %w", r[0].String, err)
+		}
+		out[id] = verifyTx{currency: r[1].String, paid: ratOf(r[2].String), donation: ratOf(r[3].String), covered: ratOf(r[4].String), hash: md5Of([]byte(r[5].String))}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the warehouse's current transactions: %w", err)
-	}
-	out := make(map[int64]verifyTx, len(rows))
-	for _, r := range rows {
-		id, ok := new(big.Int).SetString(r[0].String, 10)
-		if !ok {
-			return nil, fmt.Errorf("reading the warehouse's current transactions: id %q", r[0].String)
-		}
-		out[id.Int64()] = verifyTx{currency: r[1].String, paid: ratOf(r[2].String), donation: ratOf(r[3].String), covered: ratOf(r[4].String), hash: r[5].String}
 	}
 	return out, nil
 }
@@ -255,35 +259,73 @@ func sqlOf(s Sink) (warehouseSQL, error) {
 	switch s := s.(type) {
 	case *load.DuckDB:
 		return duckdbSQL{s.DB()}, nil
+	case *load.BigQuery:
+		return bigquerySQL{s}, nil
 	}
 	return nil, fmt.Errorf("verify: warehouse %T has no SQL access", s)
 }
 
 type duckdbSQL struct{ db *sql.DB }
 
-func (d duckdbSQL) ref(name string) string    { return schemas.QuoteIdent(name) }
-func (d duckdbSQL) md5Hex(expr string) string { return "md5(" + expr + ")" }
-func (d duckdbSQL) queryStrings(ctx context.Context, q string) ([][]sql.NullString, error) {
+func (d duckdbSQL) ref(name string) string { return schemas.QuoteIdent(name) }
+
+func (d duckdbSQL) query(ctx context.Context, q string, row func([]sql.NullString) error) error {
 	rows, err := d.db.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out [][]sql.NullString
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
 	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, vals)
+		if err := row(vals); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+type bigquerySQL struct{ b *load.BigQuery }
+
+// ref is `project.dataset.name`.
+func (q bigquerySQL) ref(name string) string {
+	return strings.TrimSuffix(q.b.DatasetRef(), "`") + "." + name + "`"
+}
+
+func (q bigquerySQL) query(ctx context.Context, sqlText string, row func([]sql.NullString) error) error {
+	job := q.b.Client().Query(sqlText)
+	job.Location = q.b.Location()
+	it, err := job.Read(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		var vals []bigquery.Value
+		err := it.Next(&vals)
+		if errors.Is(err, iterator.Done) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out := make([]sql.NullString, len(vals))
+		for i, v := range vals {
+			if v != nil {
+				out[i] = sql.NullString{String: fmt.Sprint(v), Valid: true}
+			}
+		}
+		if err := row(out); err != nil {
+			return err
+		}
+	}
 }

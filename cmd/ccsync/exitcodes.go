@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/load"
 )
 
 // Exit codes: the one place that maps errors to them (see exitCode). --help lists them.
@@ -51,7 +52,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.Is(err, load.ErrWarehouseUnavailable):
 		return exitUsage
 	case errors.Is(err, extract.ErrForbidden):
 		return exitForbidden

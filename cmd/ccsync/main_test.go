@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"math/big"
@@ -17,6 +18,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 // TestMain lets the test binary be ccsync itself: a test that needs a real process (to kill it)
@@ -122,18 +124,22 @@ func viewState(t *testing.T, path string) warehouseState {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	db := d.DB()
+	return viewStateOf(t, d.DB(), schemas.QuoteIdent)
+}
+
+// viewStateOf reads the *_current views of a warehouse through SQL; ref names a view.
+func viewStateOf(t *testing.T, db *sql.DB, ref func(string) string) warehouseState {
+	t.Helper()
 	st := warehouseState{Sums: map[string][3]string{}, Items: map[string]int{}, CustomData: map[string]int{}}
-	if err := db.QueryRow(`SELECT count(*), count(DISTINCT id) FROM transactions_current`).Scan(&st.Count, new(int)); err != nil {
+	var distinct int
+	if err := db.QueryRow(`SELECT count(*), count(DISTINCT id) FROM `+ref("transactions_current")).Scan(&st.Count, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	var distinct int
-	_ = db.QueryRow(`SELECT count(DISTINCT id) FROM transactions_current`).Scan(&distinct)
 	if distinct != st.Count {
 		t.Errorf("transactions_current has %d rows for %d transactions", st.Count, distinct)
 	}
 	rows, err := db.Query(`SELECT amount_currency, CAST(sum(amount_total_paid) AS VARCHAR), CAST(sum(amount_donation) AS VARCHAR), CAST(sum(amount_covered_fees) AS VARCHAR)
-		FROM transactions_current WHERE amount_currency IS NOT NULL GROUP BY 1`)
+		FROM ` + ref("transactions_current") + ` WHERE amount_currency IS NOT NULL GROUP BY 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,32 +152,27 @@ func viewState(t *testing.T, path string) warehouseState {
 		st.Sums[cur] = [3]string{normDecimal(t, deref(a)), normDecimal(t, deref(b)), normDecimal(t, deref(c))}
 	}
 	rows.Close()
-	rows, err = db.Query(`SELECT direction || '/' || category, count(*) FROM transaction_items_current GROUP BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
+	for _, q := range []struct {
+		sql string
+		m   map[string]int
+	}{
+		{`SELECT direction || '/' || category, count(*) FROM ` + ref("transaction_items_current") + ` GROUP BY 1`, st.Items},
+		{`SELECT level, count(*) FROM ` + ref("custom_data_current") + ` GROUP BY 1`, st.CustomData},
+	} {
+		rows, err := db.Query(q.sql)
+		if err != nil {
 			t.Fatal(err)
 		}
-		st.Items[k] = n
-	}
-	rows.Close()
-	rows, err = db.Query(`SELECT level, count(*) FROM custom_data_current GROUP BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			t.Fatal(err)
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				t.Fatal(err)
+			}
+			q.m[k] = n
 		}
-		st.CustomData[k] = n
+		rows.Close()
 	}
-	rows.Close()
 	return st
 }
 

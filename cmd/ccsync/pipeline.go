@@ -37,6 +37,7 @@ type Sink interface {
 var (
 	_ Fetcher = (*extract.Client)(nil)
 	_ Sink    = (*load.DuckDB)(nil)
+	_ Sink    = (*load.BigQuery)(nil)
 )
 
 // pipeline is the run loop: windows → extract → transform → load → commit. Windows are fetched

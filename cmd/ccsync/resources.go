@@ -85,9 +85,21 @@ func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
 	case config.WarehouseDuckDB:
 		d, err := load.OpenDuckDB(ctx, inv.cfg.DuckDB, inv.log.WithField("component", "load"))
 		if err != nil {
-			return nil, usagef(fmt.Errorf("opening the DuckDB warehouse %s: %w", inv.cfg.DuckDB.Path, err))
+			return nil, fmt.Errorf("opening the DuckDB warehouse %s: %w", inv.cfg.DuckDB.Path, err)
 		}
 		return d, nil
+	case config.WarehouseBigQuery:
+		if err := inv.cfg.BigQuery.Validate(); err != nil {
+			return nil, usagef(err)
+		}
+		// The client retries 5xx until its context ends: an outage must not hang the run's start.
+		openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		b, err := load.OpenBigQuery(openCtx, inv.cfg.BigQuery, inv.log.WithField("component", "load"), load.WithGetenv(inv.env.src.Getenv))
+		if err != nil {
+			return nil, fmt.Errorf("opening the BigQuery dataset %s:%s: %w", inv.cfg.BigQuery.Project, inv.cfg.BigQuery.Dataset, err)
+		}
+		return b, nil
 	}
-	return nil, usagef(fmt.Errorf("warehouse %q is not supported yet", inv.cfg.Warehouse.Kind))
+	return nil, usagef(fmt.Errorf("warehouse %q is not supported", inv.cfg.Warehouse.Kind))
 }

@@ -163,6 +163,9 @@ func (s *Server) insertDataset(w http.ResponseWriter, r *http.Request) *apiError
 }
 
 func (s *Server) getDataset(w http.ResponseWriter, r *http.Request) *apiError {
+	if aerr := s.denyDataset(PermDatasetsGet, r.PathValue("dataset")); aerr != nil {
+		return aerr
+	}
 	s.catalogMu.RLock()
 	defer s.catalogMu.RUnlock()
 	ds, err := s.lookupDataset(r.PathValue("dataset"))
@@ -396,6 +399,9 @@ func (s *Server) insertTable(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := s.tableUpdateFault(OpTablesInsert, d, in.TableReference.TableId); aerr != nil {
 		return aerr
 	}
+	if aerr := s.denyTable(PermTablesCreate, d, in.TableReference.TableId); aerr != nil {
+		return aerr
+	}
 	if in.TableReference.DatasetId != "" && in.TableReference.DatasetId != d {
 		return errInvalid("Table dataset %s does not match the request's dataset %s", in.TableReference.DatasetId, d)
 	}
@@ -484,6 +490,9 @@ func (s *Server) createView(ctx context.Context, d, id, query string, replace bo
 
 func (s *Server) patchTable(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr := s.tableUpdateFault(OpTablesPatch, r.PathValue("dataset"), r.PathValue("table")); aerr != nil {
+		return aerr
+	}
+	if aerr := s.denyTable(PermTablesUpdate, r.PathValue("dataset"), r.PathValue("table")); aerr != nil {
 		return aerr
 	}
 	var in bq.Table

@@ -75,6 +75,13 @@
 //     "105.15"), TIMESTAMP as integer microseconds when formatOptions.useInt64Timestamp is set (the
 //     Go client always sets it) and as floating-point seconds ("1.7091963E9") otherwise, DATE as
 //     "2006-01-02", REPEATED as [{"v":...}], RECORD as {"f":[...]}.
+//   - IAM, as far as a test needs to take permissions away: Server.DenyPermissions removes
+//     permissions from the caller (who otherwise has them all); tables.testIamPermissions
+//     (Table.IAM().TestPermissions in the client) answers the permissions asked for that are not
+//     denied, and datasets.get (bigquery.datasets.get), tables.insert (bigquery.tables.create),
+//     tables.patch (bigquery.tables.update) and jobs.insert (bigquery.jobs.create; for a load job
+//     also bigquery.tables.updateData on its destination) are answered 403 accessDenied with
+//     BigQuery's message when their permission is denied.
 //   - errors in BigQuery's envelope: {"error":{"code","message","errors":[{"domain","reason",
 //     "message","location"}],"status"}}; messages never quote row values.
 //   - faults, injected deterministically (InjectFault, Options.FaultHook) and counted
@@ -82,7 +89,8 @@
 //
 // # Not emulated
 //
-// Authentication and IAM (every request is accepted); projects other than Options.Project;
+// Authentication and IAM policies (every request is accepted unless DenyPermissions took its
+// permission away; getIamPolicy and setIamPolicy are not served); projects other than Options.Project;
 // streaming inserts (tabledata.insertAll) and the Storage Read/Write APIs; loads from Cloud
 // Storage and formats other than Parquet; copy and extract jobs; dry runs; legacy SQL; query
 // destination tables, DML, DDL and scripts (a query is one SELECT); BigQuery-only SQL functions and

@@ -518,6 +518,10 @@ func (s *Server) insertJob(w http.ResponseWriter, r *http.Request, in *bq.Job, m
 		media.remove()
 		return faultError(k)
 	}
+	if aerr := s.denyJob(j); aerr != nil {
+		media.remove()
+		return aerr
+	}
 	if media != nil {
 		j.dataPath, j.dataBytes = media.path, media.size
 	}

@@ -58,7 +58,7 @@ func inspectParquet(ctx context.Context, path string, listInference bool) (*parq
 		pf.fields = append(pf.fields, fld)
 	}
 
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 4096}, memory.DefaultAllocator)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnreadable, err)
 	}

@@ -90,6 +90,7 @@ type Server struct {
 	idsSeen     []string
 	loadsByDay  map[tableKey]map[string]int
 	seq         int
+	denied      map[string]bool // IAM permissions taken away (DenyPermissions)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -286,6 +287,7 @@ func (s *Server) routes() {
 	api("POST /projects/{project}/datasets/{dataset}/tables", "tables.insert", s.insertTable)
 	api("GET /projects/{project}/datasets/{dataset}/tables/{table}", "tables.get", s.getTable)
 	api("PATCH /projects/{project}/datasets/{dataset}/tables/{table}", "tables.patch", s.patchTable)
+	api("POST /projects/{project}/datasets/{dataset}/tables/{table}", "tables.testIamPermissions", s.tablePost)
 	api("DELETE /projects/{project}/datasets/{dataset}/tables/{table}", "tables.delete", s.deleteTable)
 	api("GET /projects/{project}/datasets/{dataset}/tables/{table}/data", "tabledata.list", s.listTableData)
 	api("POST /projects/{project}/jobs", "jobs.insert", s.insertJobJSON)

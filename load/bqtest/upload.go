@@ -128,6 +128,9 @@ func (s *Server) uploadInitiate(w http.ResponseWriter, r *http.Request) *apiErro
 	if k := s.takeFault(Call{Op: OpJobsInsert, JobID: clientJobID(&in), JobType: j.kind, Dataset: j.dest.dataset, Table: j.dest.table}); k != "" {
 		return faultError(k)
 	}
+	if aerr := s.denyJob(j); aerr != nil {
+		return aerr
+	}
 	s.mu.Lock()
 	existing, dup := s.jobs[j.id]
 	s.mu.Unlock()

@@ -1,0 +1,220 @@
+package schemas
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with the file at path (relative to testdata/), or rewrites the file with
+// -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	path = filepath.Join("testdata", path)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./schemas -update` to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from what the schema gives (run `go test ./schemas -update` and review the diff):\n%s", path, firstDiff(string(got), string(want)))
+	}
+}
+
+// firstDiff shows the first line that differs.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n got: %s\nwant: %s", i+1, gl, wl)
+		}
+	}
+	return "(no line differs)"
+}
+
+var (
+	snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	internal  = regexp.MustCompile(`^_[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+)
+
+func TestNames(t *testing.T) {
+	tables := map[string]bool{}
+	for _, tb := range AllTables() {
+		if !snakeCase.MatchString(tb.Name) {
+			t.Errorf("table %q is not snake_case", tb.Name)
+		}
+		if tables[tb.Name] {
+			t.Errorf("table %s is declared twice", tb.Name)
+		}
+		tables[tb.Name] = true
+		if tb.Description == "" {
+			t.Errorf("table %s has no description", tb.Name)
+		}
+		if len(tb.Columns) == 0 {
+			t.Errorf("table %s has no columns", tb.Name)
+		}
+		seen := map[string]bool{}
+		for _, c := range tb.Columns {
+			if !snakeCase.MatchString(c.Name) && !internal.MatchString(c.Name) {
+				t.Errorf("%s.%s is neither snake_case nor _snake_case", tb.Name, c.Name)
+			}
+			// BigQuery compares column names case-insensitively; snake_case makes that moot.
+			if seen[strings.ToLower(c.Name)] {
+				t.Errorf("%s.%s is declared twice", tb.Name, c.Name)
+			}
+			seen[strings.ToLower(c.Name)] = true
+			if strings.TrimSpace(c.Description) == "" {
+				t.Errorf("%s.%s has no description", tb.Name, c.Name)
+			}
+			if c.Type < Int64 || c.Type > Date {
+				t.Errorf("%s.%s has unknown type %v", tb.Name, c.Name, c.Type)
+			}
+			if c.Repeated && c.Required {
+				t.Errorf("%s.%s is both repeated and required (a repeated column is never null anyway)", tb.Name, c.Name)
+			}
+		}
+	}
+	for _, tb := range DataTables() {
+		if tables[tb.CurrentView()] {
+			t.Errorf("view %s has the name of a table", tb.CurrentView())
+		}
+	}
+}
+
+func TestPartitionAndCluster(t *testing.T) {
+	for _, tb := range AllTables() {
+		if tb.Kind == Data && tb.Partition != "transaction_date" {
+			t.Errorf("data table %s is partitioned by %q, want transaction_date", tb.Name, tb.Partition)
+		}
+		if tb.Partition != "" {
+			c, ok := tb.Column(tb.Partition)
+			switch {
+			case !ok:
+				t.Errorf("%s is partitioned by %s, which it does not have", tb.Name, tb.Partition)
+			case c.Type != Date || c.Repeated:
+				t.Errorf("%s is partitioned by %s, a %v column (repeated %t); want a DATE", tb.Name, tb.Partition, c.Type, c.Repeated)
+			}
+		}
+		if len(tb.Cluster) == 0 || len(tb.Cluster) > 4 {
+			t.Errorf("%s has %d clustering columns, want 1 to 4", tb.Name, len(tb.Cluster))
+		}
+		seen := map[string]bool{}
+		for _, name := range tb.Cluster {
+			c, ok := tb.Column(name)
+			switch {
+			case !ok:
+				t.Errorf("%s is clustered by %s, which it does not have", tb.Name, name)
+			case c.Repeated:
+				t.Errorf("%s is clustered by %s, a repeated column (BigQuery refuses it)", tb.Name, name)
+			case seen[name]:
+				t.Errorf("%s is clustered by %s twice", tb.Name, name)
+			}
+			seen[name] = true
+		}
+	}
+}
+
+func TestDataTableKeys(t *testing.T) {
+	type want struct {
+		name     string
+		typ      Type
+		required bool
+	}
+	version := []want{{ColRunID, String, true}, {ColBatchID, String, true}, {ColExtractedAt, Timestamp, true}}
+	for _, tb := range DataTables() {
+		keys := []want{{"transaction_id", Int64, true}, {"transaction_date", Date, false}}
+		if tb.Name == Transactions {
+			keys = []want{{"id", Int64, true}, {"transaction_date", Date, false}}
+		}
+		for _, w := range append(keys, version...) {
+			c, ok := tb.Column(w.name)
+			if !ok {
+				t.Errorf("data table %s has no column %s", tb.Name, w.name)
+				continue
+			}
+			if c.Type != w.typ || c.Required != w.required || c.Repeated {
+				t.Errorf("%s.%s is %v (required %t, repeated %t), want %v required %t", tb.Name, w.name, c.Type, c.Required, c.Repeated, w.typ, w.required)
+			}
+		}
+	}
+	for _, tb := range BookkeepingTables() {
+		if tb.Kind != Bookkeeping {
+			t.Errorf("%s is in BookkeepingTables with kind %v", tb.Name, tb.Kind)
+		}
+		if _, ok := tb.Column(ColBatchID); ok {
+			t.Errorf("bookkeeping table %s has a version column", tb.Name)
+		}
+	}
+	if _, ok := ByName(Checkpoints); !ok {
+		t.Errorf("no table %s", Checkpoints)
+	}
+	if _, ok := ByName(Runs); !ok {
+		t.Errorf("no table %s", Runs)
+	}
+}
+
+func TestPathMapHomesExist(t *testing.T) {
+	m := PathMap()
+	if len(m) == 0 {
+		t.Fatal("PathMap is empty")
+	}
+	for i, p := range m {
+		tb, ok := ByName(p.Table)
+		if !ok {
+			t.Errorf("%s lives in table %s, which does not exist", p.JSONPath, p.Table)
+			continue
+		}
+		if tb.Kind != Data {
+			t.Errorf("%s lives in %s, a bookkeeping table", p.JSONPath, p.Table)
+		}
+		c, ok := tb.Column(p.Column)
+		if !ok {
+			t.Errorf("%s lives in %s.%s, which does not exist", p.JSONPath, p.Table, p.Column)
+			continue
+		}
+		if list := strings.HasSuffix(p.JSONPath, "[]"); list != c.Repeated {
+			t.Errorf("%s (a list: %t) lives in %s.%s (repeated: %t)", p.JSONPath, list, p.Table, p.Column, c.Repeated)
+		}
+		if got, ok := HomeOf(p.JSONPath); !ok || got != p {
+			t.Errorf("HomeOf(%s) = %+v, %t; want %+v", p.JSONPath, got, ok, p)
+		}
+		if i > 0 && m[i-1].JSONPath >= p.JSONPath {
+			t.Errorf("PathMap is not sorted by path at %s", p.JSONPath)
+		}
+	}
+}
+
+// TestDuckDBSnapshot pins the DuckDB DDL of every table and view: a change to the schema shows
+// up as a reviewed diff of testdata/duckdb.sql.
+func TestDuckDBSnapshot(t *testing.T) {
+	var b strings.Builder
+	for _, tb := range AllTables() {
+		fmt.Fprintf(&b, "-- %s\n%s;\n\n", tb.Description, tb.DuckDBCreate())
+	}
+	for _, tb := range DataTables() {
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS\n%s;\n\n", QuoteIdent(tb.CurrentView()), CurrentViewSQL(tb, QuoteIdent))
+	}
+	golden(t, "duckdb.sql", []byte(b.String()))
+}
