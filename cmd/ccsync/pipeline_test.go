@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,4 +240,30 @@ func TestPipelineExtractFailureCommitsNothingMore(t *testing.T) {
 		t.Errorf("%d commits after a failed extraction", sink.commits)
 	}
 	assertEmptyDir(t, dir)
+}
+
+// A field the model does not know never fails a run: the transaction lands (its raw JSON keeps the
+// field) and the field is counted for the run summary.
+func TestUnknownFieldsAreCountedNotFatal(t *testing.T) {
+	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 5, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := newExampleFetcher(t, clock, time.Second, 1)
+	f.raw = json.RawMessage(strings.Replace(string(f.raw), `"id": 10001,`, `"id": 10001, "matching_gift": {"employer": "ACME", "ratio": 2},`, 1))
+	sink := &countingSink{}
+	p := &pipeline{log: testLog(), fetcher: f, sink: sink, mem: mem, runID: "run1", tempDir: t.TempDir(), concurrency: 1,
+		policy: config.BatchPolicy{MaxWindows: 10, MaxTransactions: 1000, MaxAge: time.Hour}, now: clock.Now}
+	tl, err := p.run(context.Background(), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl.Transactions != 4 || tl.Unknown != 8 || tl.Invalid != 0 || tl.Rows[schemas.RawTransactions] != 4 {
+		t.Errorf("transactions %d, unknown fields %d (want 2 per transaction), invalid %d, raw rows %d", tl.Transactions, tl.Unknown, tl.Invalid, tl.Rows[schemas.RawTransactions])
+	}
+	var out strings.Builder
+	printSummary(&out, load.Run{RunID: "run1", Verb: "backfill", Outcome: "done"}, tl, extract.Stats{}, 4, 0)
+	if !strings.Contains(out.String(), "8 unknown fields") {
+		t.Errorf("the summary does not count them:\n%s", out.String())
+	}
 }
