@@ -33,15 +33,10 @@ func cmdBackfill(ctx context.Context, inv *invocation) error {
 		return usagef(err)
 	}
 
-	client, err := inv.apiClient(ctx)
+	client, sink, err := inv.connect(ctx)
 	if err != nil {
 		return err
 	}
-	sink, err := inv.openSink(ctx)
-	if err != nil {
-		return err
-	}
-	defer sink.Close()
 
 	cps, err := sink.Checkpoints(ctx)
 	if err != nil {

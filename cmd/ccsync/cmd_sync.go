@@ -20,15 +20,10 @@ import (
 // windows run concurrently under one rate limiter.
 func cmdSync(ctx context.Context, inv *invocation) error {
 	cfg := inv.cfg
-	client, err := inv.apiClient(ctx)
+	client, sink, err := inv.connect(ctx)
 	if err != nil {
 		return err
 	}
-	sink, err := inv.openSink(ctx)
-	if err != nil {
-		return err
-	}
-	defer sink.Close()
 	cps, err := sink.Checkpoints(ctx)
 	if err != nil {
 		return fmt.Errorf("reading checkpoints: %w", err)

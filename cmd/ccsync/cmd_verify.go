@@ -77,15 +77,10 @@ func cmdVerify(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return usagef(err)
 	}
-	client, err := inv.apiClient(ctx)
+	client, sink, err := inv.connect(ctx)
 	if err != nil {
 		return err
 	}
-	sink, err := inv.openSink(ctx)
-	if err != nil {
-		return err
-	}
-	defer sink.Close()
 	wh, err := sqlOf(sink)
 	if err != nil {
 		return err

@@ -79,6 +79,25 @@ func (inv *invocation) startSandbox() *sandboxHandle {
 
 type sandboxHandle struct{ URL string }
 
+// connect builds the API client (checking the key) and opens the warehouse, which closes with the
+// invocation.
+func (inv *invocation) connect(ctx context.Context) (*extract.Client, Sink, error) {
+	client, err := inv.apiClient(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink, err := inv.openSink(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	inv.onClose(func() {
+		if err := sink.Close(); err != nil {
+			inv.log.WithError(err).Warn("closing the warehouse")
+		}
+	})
+	return client, sink, nil
+}
+
 // openSink opens the configured warehouse.
 func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
 	switch inv.cfg.Warehouse.Kind {
