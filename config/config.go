@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,13 @@ type BigQuery struct {
 	Credentials string
 	// PollInterval is how often a load job's state is read until it is DONE.
 	PollInterval time.Duration
+	// StagingBucket is the name of a Cloud Storage bucket (without gs://) where Commit stages
+	// each table's Parquet file, as ccsync/<batch>/<table>.parquet, before loading it from there;
+	// the files are deleted once the batch is committed. "" (the default) uploads the files with
+	// the load jobs instead. The identity ccsync runs as needs roles/storage.objectAdmin on the
+	// bucket (BigQuery reads the files as that identity too), and the bucket must be in a
+	// location BigQuery can load into the dataset from (the dataset's).
+	StagingBucket string
 }
 
 // SetDefaults fills unset fields.
@@ -105,7 +113,40 @@ func (b BigQuery) Validate() error {
 	if b.PollInterval <= 0 {
 		errs = append(errs, fmt.Errorf("bq-poll-interval: %v must be > 0", b.PollInterval))
 	}
+	if b.StagingBucket != "" {
+		if err := validBucketName(b.StagingBucket); err != nil {
+			errs = append(errs, fmt.Errorf("bq-staging-bucket: %w", err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// validBucketName checks a Cloud Storage bucket name: 3 to 63 characters (222 with dots) among
+// lower-case letters, digits, dashes, underscores and dots, starting and ending with a letter or
+// a digit.
+func validBucketName(name string) error {
+	if rest, ok := strings.CutPrefix(name, "gs://"); ok {
+		return fmt.Errorf("%q: give the bucket's name alone (%s), without gs://", name, strings.TrimSuffix(rest, "/"))
+	}
+	max := 63
+	if strings.Contains(name, ".") {
+		max = 222
+	}
+	if len(name) < 3 || len(name) > max {
+		return fmt.Errorf("%q is not a bucket name: it must have 3 to %d characters", name, max)
+	}
+	for i, r := range name {
+		alnum := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
+		switch {
+		case alnum:
+		case (i == 0 || i == len(name)-1):
+			return fmt.Errorf("%q is not a bucket name: it must start and end with a lower-case letter or a digit", name)
+		case r == '-' || r == '_' || r == '.':
+		default:
+			return fmt.Errorf("%q is not a bucket name: only lower-case letters, digits, dashes, underscores and dots are allowed", name)
+		}
+	}
+	return nil
 }
 
 // Log is the logger's configuration.

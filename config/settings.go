@@ -65,6 +65,7 @@ var registry = []setting{
 	{name: "bq-endpoint", usage: "BigQuery endpoint URL, no authentication (or BIGQUERY_EMULATOR_HOST)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Endpoint) }},
 	{name: "bq-credentials", usage: "service account key file (default: Application Default Credentials)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Credentials) }},
 	{name: "bq-poll-interval", usage: "how often a BigQuery load job's state is read until it is done", value: func(c *Config) flag.Value { return (*durationValue)(&c.BigQuery.PollInterval) }},
+	{name: "bq-staging-bucket", usage: "Cloud Storage bucket to stage batches' Parquet files in before loading (default: upload with the load job)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.StagingBucket) }},
 	// Logging
 	{name: "log-format", usage: "log format: auto (text on a terminal, else JSON), text or json", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Format) }},
 	{name: "log-level", usage: "log level: debug, info, warn or error", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Level) }},

@@ -394,3 +394,31 @@ func schemaDiff(got, want *arrow.Schema) string {
 	}
 	return "schema metadata differs"
 }
+
+// committable closes the batch and returns what a sink commits: each table's file, its rows and
+// the batch's checkpoints, validated, with CommittedAt set to now where it is zero. It refuses a
+// batch whose rows have no file (removed?) and one with rows but no checkpoint (its rows would
+// never be current). No checkpoints (and so no rows) means there is nothing to commit.
+func (b *Batch) committable(now time.Time) (files map[string]string, rows map[string]int64, cps []Checkpoint, err error) {
+	if err := b.Close(); err != nil {
+		return nil, nil, nil, fmt.Errorf("committing: %w", err)
+	}
+	files, rows, cps = b.Files(), b.Rows(), b.Checkpoints()
+	for t, n := range rows {
+		if _, ok := files[t]; !ok {
+			return nil, nil, nil, fmt.Errorf("committing batch %s: loading %s: the batch wrote %d rows but has no file (removed?)", b.ID(), t, n)
+		}
+	}
+	if len(files) > 0 && len(cps) == 0 {
+		return nil, nil, nil, fmt.Errorf("committing batch %s: it has rows but no checkpoint: its rows would never be current", b.ID())
+	}
+	for i := range cps {
+		if err := cps[i].validate(); err != nil {
+			return nil, nil, nil, fmt.Errorf("committing batch %s: %w", b.ID(), err)
+		}
+		if cps[i].CommittedAt.IsZero() {
+			cps[i].CommittedAt = now.UTC()
+		}
+	}
+	return files, rows, cps, nil
+}

@@ -72,6 +72,10 @@ type BigQuery struct {
 	// modes the warehouse has (a REQUIRED column added later is NULLABLE there).
 	loadSchemas map[string]bigquery.Schema
 
+	// staging is where Commit stages the tables' files before loading them; nil when they are
+	// uploaded with the load jobs.
+	staging *staging
+
 	mu     sync.Mutex
 	runSeq map[string]int // run ID + outcome → rows recorded, for RecordRun's job IDs
 }
@@ -87,12 +91,22 @@ type bigQueryOptions struct {
 	maxAttempts  int
 	getenv       func(string) (string, bool)
 	mem          memory.Allocator
+	storageOpts  []option.ClientOption
+	chunkSize    int
 }
 
 // WithClientOptions adds options to the BigQuery client's (after those OpenBigQuery derives from
 // the configuration, so they win): an HTTP client for a test server, for example.
 func WithClientOptions(opts ...option.ClientOption) BigQueryOption {
 	return func(o *bigQueryOptions) { o.clientOpts = append(o.clientOpts, opts...) }
+}
+
+// WithStorageClientOptions adds options to the Cloud Storage client's, used only with a staging
+// bucket (config.BigQuery.StagingBucket), after those OpenBigQuery derives from the configuration
+// (the same credentials as BigQuery's; with an emulator endpoint, its /storage/v1/ without
+// authentication): an HTTP client for a test server, for example.
+func WithStorageClientOptions(opts ...option.ClientOption) BigQueryOption {
+	return func(o *bigQueryOptions) { o.storageOpts = append(o.storageOpts, opts...) }
 }
 
 // WithClock sets the clock that stamps checkpoints' CommittedAt and times jobs (time.Now by
@@ -153,9 +167,16 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // `*_current` views. When every table existed already, it checks with tables.testIamPermissions
 // that the caller may load into them. Opening again changes nothing.
 //
+// With a staging bucket (cfg.StagingBucket), it checks first, before creating anything, that the
+// bucket exists and that the caller may create, read and delete objects in it (with
+// buckets.testIamPermissions, which needs no permission of its own); otherwise the error wraps
+// ErrWarehouseUnavailable and gives the command that creates the bucket, or the role to grant.
+// Without one, Cloud Storage is never called.
+//
 // The client talks to cfg.Endpoint, or to BIGQUERY_EMULATOR_HOST, without authentication;
 // otherwise it authenticates with the service account key file cfg.Credentials, or with
-// Application Default Credentials.
+// Application Default Credentials. The Cloud Storage client of a staging bucket uses the same
+// credentials, or the emulator's host (path /storage/v1/) without authentication.
 func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, opts ...BigQueryOption) (*BigQuery, error) {
 	cfg.SetDefaults()
 	o := bigQueryOptions{
@@ -165,6 +186,7 @@ func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, o
 		maxAttempts:  DefaultBigQueryMaxAttempts,
 		getenv:       os.LookupEnv,
 		mem:          memory.DefaultAllocator,
+		chunkSize:    stagingChunkSize,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -183,15 +205,15 @@ func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, o
 	dsID := cfg.Project + ":" + cfg.Dataset
 	log = log.WithField("bigquery", dsID)
 
-	clientOpts, endpoint, err := clientOptions(cfg, o.getenv)
+	conn, err := resolveConnection(cfg, o.getenv)
 	if err != nil {
 		return nil, fmt.Errorf("opening BigQuery %s: %w: %w", dsID, ErrWarehouseUnavailable, err)
 	}
-	if endpoint != "" {
-		log = log.WithField("endpoint", endpoint)
+	if conn.endpoint != "" {
+		log = log.WithField("endpoint", conn.endpoint)
 		log.Info("using a BigQuery endpoint without authentication")
 	}
-	client, err := bigquery.NewClient(ctx, cfg.Project, append(clientOpts, o.clientOpts...)...)
+	client, err := bigquery.NewClient(ctx, cfg.Project, append(conn.bigQueryOptions(), o.clientOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("opening BigQuery %s: %w: creating the client (credentials: --bq-credentials, or Application Default Credentials from `gcloud auth application-default login` or the runtime's service account): %w",
 			dsID, ErrWarehouseUnavailable, err)
@@ -209,6 +231,15 @@ func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, o
 		loadSchemas:  map[string]bigquery.Schema{},
 		runSeq:       map[string]int{},
 	}
+	if cfg.StagingBucket != "" {
+		st, err := newStaging(ctx, cfg.StagingBucket, append(conn.storageOptions(), o.storageOpts...), o.chunkSize)
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("opening BigQuery %s: %w: creating the Cloud Storage client for bq-staging-bucket (credentials: --bq-credentials, or Application Default Credentials): %w",
+				dsID, ErrWarehouseUnavailable, err)
+		}
+		q.staging = st
+	}
 	if err := q.open(ctx, cfg); err != nil {
 		client.Close()
 		return nil, fmt.Errorf("opening BigQuery %s: %w", dsID, err)
@@ -216,10 +247,20 @@ func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, o
 	return q, nil
 }
 
-// clientOptions derives the client's options from the configuration: an endpoint without
+// connection is how the clients reach Google: an endpoint without authentication, or Google's
+// endpoints with credentials.
+type connection struct {
+	// endpoint is BigQuery's emulator endpoint (".../bigquery/v2/"), "" for Google's.
+	endpoint string
+	// credentials are the options of the credentials (nil: Application Default Credentials);
+	// unused with an endpoint.
+	credentials []option.ClientOption
+}
+
+// resolveConnection derives the connection from the configuration: an endpoint without
 // authentication (cfg.Endpoint, else BIGQUERY_EMULATOR_HOST), else the credentials file, else
-// nothing (Application Default Credentials). It returns the endpoint used ("" for Google's).
-func clientOptions(cfg config.BigQuery, getenv func(string) (string, bool)) ([]option.ClientOption, string, error) {
+// Application Default Credentials.
+func resolveConnection(cfg config.BigQuery, getenv func(string) (string, bool)) (connection, error) {
 	raw := cfg.Endpoint
 	source := "bq-endpoint"
 	if raw == "" {
@@ -230,17 +271,47 @@ func clientOptions(cfg config.BigQuery, getenv func(string) (string, bool)) ([]o
 	if raw != "" {
 		endpoint, err := emulatorEndpoint(raw)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", source, err)
+			return connection{}, fmt.Errorf("%s: %w", source, err)
 		}
-		return []option.ClientOption{option.WithEndpoint(endpoint), option.WithoutAuthentication()}, endpoint, nil
+		return connection{endpoint: endpoint}, nil
 	}
 	if cfg.Credentials != "" {
 		if _, err := os.Stat(cfg.Credentials); err != nil {
-			return nil, "", fmt.Errorf("bq-credentials: %w", err)
+			return connection{}, fmt.Errorf("bq-credentials: %w", err)
 		}
-		return []option.ClientOption{option.WithAuthCredentialsFile(option.ServiceAccount, cfg.Credentials)}, "", nil
+		return connection{credentials: []option.ClientOption{option.WithAuthCredentialsFile(option.ServiceAccount, cfg.Credentials)}}, nil
 	}
-	return nil, "", nil
+	return connection{}, nil
+}
+
+// bigQueryOptions are the BigQuery client's options.
+func (c connection) bigQueryOptions() []option.ClientOption {
+	if c.endpoint != "" {
+		return []option.ClientOption{option.WithEndpoint(c.endpoint), option.WithoutAuthentication()}
+	}
+	return append([]option.ClientOption(nil), c.credentials...)
+}
+
+// storageOptions are the Cloud Storage client's options: the same credentials, or, with an
+// emulator endpoint, the emulator's Cloud Storage JSON API without authentication: the
+// endpoint's scheme and host with the path /storage/v1/ (the client sends uploads to
+// /upload/storage/v1/ on the same host, whatever the endpoint's path).
+func (c connection) storageOptions() []option.ClientOption {
+	if c.endpoint != "" {
+		return []option.ClientOption{option.WithEndpoint(storageEndpoint(c.endpoint)), option.WithoutAuthentication()}
+	}
+	return append([]option.ClientOption(nil), c.credentials...)
+}
+
+// storageEndpoint is the Cloud Storage JSON API endpoint of an emulator whose BigQuery endpoint
+// is bqEndpoint (a URL from emulatorEndpoint): its scheme and host, path /storage/v1/.
+func storageEndpoint(bqEndpoint string) string {
+	u, err := url.Parse(bqEndpoint)
+	if err != nil {
+		return bqEndpoint // emulatorEndpoint made it: cannot happen
+	}
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = "/storage/v1/", "", "", ""
+	return u.String()
 }
 
 // emulatorEndpoint turns host:port or a URL into the REST endpoint the client needs: a URL whose
@@ -278,6 +349,13 @@ func (q *BigQuery) open(ctx context.Context, cfg config.BigQuery) error {
 	if cfg.Location != "" && !strings.EqualFold(cfg.Location, q.location) {
 		q.log.WithFields(logrus.Fields{"configured": cfg.Location, "dataset": q.location}).
 			Warn("the dataset's location differs from bq-location; jobs run in the dataset's")
+	}
+	if q.staging != nil {
+		// Before any table is created: a bucket that cannot be used changes nothing.
+		if err := q.staging.check(ctx, q.location); err != nil {
+			return err
+		}
+		q.log.WithField("bucket", q.staging.bucket).Info("staging batches' files in Cloud Storage before loading them")
 	}
 	created, err := q.migrate(ctx)
 	if err != nil {

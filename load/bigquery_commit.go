@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,33 +39,23 @@ import (
 // failed transiently (backendError, rate limits) is replaced by a job with the next attempt
 // number; a permanent failure is returned as a *JobError naming the table and the job.
 //
+// With a staging bucket (config.BigQuery.StagingBucket), each table's file is first uploaded to
+// gs://<bucket>/ccsync/<batch>/<table>.parquet (replacing the object of an earlier attempt;
+// transient failures retried with backoff), and its load job reads it from there; everything
+// else is the same. Once the checkpoints are loaded the staged files are deleted, on a best-effort
+// basis (a failure is logged, never returned); a failed Commit leaves them (logged) for committing
+// the batch again to overwrite, or for a lifecycle rule.
+//
 // Commit closes the batch first; it does not remove its files. A batch with rows must have at
 // least one checkpoint.
 func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 	start := q.now()
-	if err := b.Close(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	files, rows, cps := b.Files(), b.Rows(), b.Checkpoints()
-	for t, n := range rows {
-		if _, ok := files[t]; !ok {
-			return fmt.Errorf("committing batch %s: loading %s: the batch wrote %d rows but has no file (removed?)", b.ID(), t, n)
-		}
-	}
-	if len(files) > 0 && len(cps) == 0 {
-		return fmt.Errorf("committing batch %s: it has rows but no checkpoint: its rows would never be current", b.ID())
+	files, rows, cps, err := b.committable(q.now())
+	if err != nil {
+		return err
 	}
 	if len(cps) == 0 {
 		return nil
-	}
-	now := q.now().UTC()
-	for i := range cps {
-		if err := cps[i].validate(); err != nil {
-			return fmt.Errorf("committing batch %s: %w", b.ID(), err)
-		}
-		if cps[i].CommittedAt.IsZero() {
-			cps[i].CommittedAt = now
-		}
 	}
 	cpData, err := q.encodeRows(schemas.Checkpoints, checkpointRows(cps))
 	if err != nil {
@@ -73,6 +64,7 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 
 	base := jobIDBase(b.RunID(), b.ID())
 	var specs []loadSpec
+	paths := map[string]string{}
 	for _, t := range schemas.DataTables() {
 		path, ok := files[t.Name]
 		if !ok {
@@ -87,6 +79,7 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 			open: func() (io.ReadCloser, error) { return os.Open(path) },
 			rows: rows[t.Name], bytes: fi.Size(),
 		})
+		paths[t.Name] = path
 	}
 	for t := range files {
 		if _, ok := q.loadSchemas[t]; !ok {
@@ -98,8 +91,19 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 	g.SetLimit(loadConcurrency)
 	var mu sync.Mutex
 	jobs := 0
+	var staged []string // the staged files' names, once their upload is started
 	for _, spec := range specs {
 		g.Go(func() error {
+			if q.staging != nil {
+				name := stagedObjectName(base, spec.table)
+				mu.Lock()
+				staged = append(staged, name)
+				mu.Unlock()
+				if err := q.stage(gctx, spec.table, paths[spec.table], name); err != nil {
+					return err
+				}
+				spec.uri = q.staging.uri(name)
+			}
 			res, err := q.load(gctx, spec)
 			if err != nil {
 				return err
@@ -111,6 +115,9 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 		})
 	}
 	if err := g.Wait(); err != nil {
+		if q.staging != nil {
+			q.keepStaged(b.ID(), base, staged)
+		}
 		return fmt.Errorf("committing batch %s: %w", b.ID(), err)
 	}
 
@@ -120,12 +127,19 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 		open: bytesOpener(cpData), rows: int64(len(cps)), bytes: int64(len(cpData)),
 	})
 	if err != nil {
+		if q.staging != nil {
+			q.keepStaged(b.ID(), base, staged)
+		}
 		return fmt.Errorf("committing batch %s: recording its checkpoints (its rows stay invisible to the current views): %w", b.ID(), err)
 	}
 	jobs += res.attempts
 
-	fields := logrus.Fields{"batch": b.ID(), "run": b.RunID(), "windows": len(cps), "bytes": b.Bytes(),
-		"jobs": jobs, "duration": q.now().Sub(start).Round(time.Millisecond)}
+	fields := logrus.Fields{"batch": b.ID(), "run": b.RunID(), "windows": len(cps), "bytes": b.Bytes(), "jobs": jobs}
+	if q.staging != nil {
+		slices.Sort(staged)
+		fields["staged_files_deleted"] = q.unstage(ctx, b.ID(), staged)
+	}
+	fields["duration"] = q.now().Sub(start).Round(time.Millisecond)
 	for t, n := range rows {
 		fields["rows_"+t] = n
 	}

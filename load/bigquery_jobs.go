@@ -114,7 +114,11 @@ type loadSpec struct {
 	base   string // job ID prefix; the job IDs are base-what-attempt
 	what   string // the job ID's table part
 	schema bigquery.Schema
-	// open returns the data, afresh for every insert attempt.
+	// uri is the data's gs:// URI when it was staged in Cloud Storage; "" when the data is
+	// uploaded with the job.
+	uri string
+	// open returns the data to upload with the job (unless uri is set), afresh for every insert
+	// attempt.
 	open  func() (io.ReadCloser, error)
 	rows  int64 // expected rows; < 0 when unknown
 	bytes int64
@@ -266,17 +270,30 @@ type openError struct{ err error }
 func (e *openError) Error() string { return "opening the data: " + e.err.Error() }
 func (e *openError) Unwrap() error { return e.err }
 
-// insertOnce sends one jobs.insert with the data.
+// insertOnce sends one jobs.insert: with the data, or referring to the staged file. (Without
+// media, the client itself retries a transient failure of the insert, with the same job ID,
+// before answering; with media it never does.)
 func (q *BigQuery) insertOnce(ctx context.Context, spec loadSpec, id string) (*bigquery.Job, error) {
-	data, err := spec.open()
-	if err != nil {
-		return nil, &openError{err}
+	fc := bigquery.FileConfig{
+		SourceFormat:   bigquery.Parquet,
+		ParquetOptions: &bigquery.ParquetOptions{EnableListInference: true},
+		Schema:         spec.schema,
 	}
-	defer data.Close()
-	src := bigquery.NewReaderSource(data)
-	src.SourceFormat = bigquery.Parquet
-	src.ParquetOptions = &bigquery.ParquetOptions{EnableListInference: true}
-	src.Schema = spec.schema
+	var src bigquery.LoadSource
+	if spec.uri != "" {
+		gcs := bigquery.NewGCSReference(spec.uri)
+		gcs.FileConfig = fc
+		src = gcs
+	} else {
+		data, err := spec.open()
+		if err != nil {
+			return nil, &openError{err}
+		}
+		defer data.Close()
+		rs := bigquery.NewReaderSource(data)
+		rs.FileConfig = fc
+		src = rs
+	}
 	l := q.client.Dataset(q.dataset).Table(spec.table).LoaderFrom(src)
 	l.WriteDisposition = bigquery.WriteAppend
 	l.CreateDisposition = bigquery.CreateNever

@@ -50,6 +50,8 @@
 // costs of DML (there is no MERGE, no UPDATE, no streaming insert). Commit starts one load job per
 // table with rows (at most four at a time): the batch's Parquet file, uploaded with the job,
 // WRITE_APPEND, CREATE_NEVER, with the explicit schema of package schemas and list inference.
+// With a staging bucket, each file is first uploaded to gs://BUCKET/ccsync/<batch>/<table>.parquet
+// and loaded from there; the files are deleted after the commit.
 //
 // Job IDs are chosen by ccsync, not BigQuery: ccsync-<batch>-<table>-<attempt> (the run ID
 // first when the batch ID does not start with it), restricted to [A-Za-z0-9_-]. An ID names at

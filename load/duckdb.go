@@ -198,29 +198,12 @@ func canonicalType(ctx context.Context, tx *sql.Tx, cache map[string]string, typ
 // loads twice.
 func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 	start := time.Now()
-	if err := b.Close(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	files, rows, cps := b.Files(), b.Rows(), b.Checkpoints()
-	for t, n := range rows {
-		if _, ok := files[t]; !ok {
-			return fmt.Errorf("committing batch %s: loading %s: the batch wrote %d rows but has no file (removed?)", b.ID(), t, n)
-		}
-	}
-	if len(files) > 0 && len(cps) == 0 {
-		return fmt.Errorf("committing batch %s: it has rows but no checkpoint: its rows would never be current", b.ID())
+	files, rows, cps, err := b.committable(start)
+	if err != nil {
+		return err
 	}
 	if len(cps) == 0 {
 		return nil
-	}
-	now := time.Now().UTC()
-	for i := range cps {
-		if err := cps[i].validate(); err != nil {
-			return fmt.Errorf("committing batch %s: %w", b.ID(), err)
-		}
-		if cps[i].CommittedAt.IsZero() {
-			cps[i].CommittedAt = now
-		}
 	}
 	for t, p := range files {
 		if strings.ContainsAny(p, "*?[") {

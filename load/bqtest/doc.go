@@ -11,6 +11,11 @@
 // whatever the endpoint's path, and this server answers there. An endpoint given without a path
 // (URL alone) works too: metadata calls then arrive at /projects/..., which is also served.
 //
+// The same server answers a minimal Cloud Storage JSON API for loads from Cloud Storage: point
+// google.golang.org/api/storage/v1 at StorageEndpoint() (URL + "/storage/v1/"; uploads go to
+// URL + "/upload/storage/v1/", where the client sends them by itself), or use
+// StorageClientOptions, and create buckets with CreateBucket.
+//
 // Data lives in an in-memory DuckDB (SET TimeZone = 'UTC'): a dataset is a DuckDB schema, a table
 // a DuckDB table, a view a DuckDB view. Column types: INTEGER/INT64 → BIGINT, STRING → VARCHAR,
 // BOOLEAN/BOOL → BOOLEAN, NUMERIC → DECIMAL(38, 9), FLOAT/FLOAT64 → DOUBLE, TIMESTAMP → TIMESTAMPTZ,
@@ -32,9 +37,10 @@
 //     delete; tabledata.list.
 //   - jobs.insert of load jobs with the data uploaded with the job (uploadType=multipart, and
 //     uploadType=resumable: session initiation answered with a Location header, then chunks with
-//     Content-Range, "X-GUploader-No-308" honoured, retried chunks accepted), and of query jobs;
-//     jobs.get; jobs.query; jobs.getQueryResults (paging with maxResults, pageToken, startIndex);
-//     jobs.cancel. A client-chosen job ID that exists is answered 409 "Already Exists: Job
+//     Content-Range, "X-GUploader-No-308" honoured, retried chunks accepted) or read from Cloud
+//     Storage (configuration.load.sourceUris: one or several gs://bucket/object, no wildcards),
+//     and of query jobs; jobs.get; jobs.query; jobs.getQueryResults (paging with maxResults,
+//     pageToken, startIndex); jobs.cancel. A client-chosen job ID that exists is answered 409 "Already Exists: Job
 //     project:LOCATION.id" (reason duplicate); an unknown job 404 notFound.
 //   - job states: PENDING in the insert's answer, then one step per jobs.get (or getQueryResults)
 //     until Options.PollsToDone polls have been made: RUNNING, ..., DONE. A load job's effect
@@ -59,7 +65,12 @@
 //     missing from the file, "... Field x has changed mode from REQUIRED to NULLABLE" for an
 //     OPTIONAL Parquet column into a REQUIRED column (as BigQuery does when the job gives no
 //     schema; with an explicit schema the data is checked instead: "Required field x cannot be
-//     null"), and NULL elements in lists. Rows are then inserted with read_parquet.
+//     null"), and NULL elements in lists. Rows are then inserted with read_parquet. A load from
+//     Cloud Storage reads its objects as they are when the job runs (turns DONE): a missing
+//     bucket or object ends the job notFound ("Not found: URI gs://..."), a denied
+//     storage.objects.get accessDenied, files with different columns invalid; every file is
+//     checked as above, and deleting or replacing the objects afterwards changes nothing.
+//     statistics.load reports inputFiles and inputFileBytes.
 //   - quotas: load jobs per destination table per UTC day of Options.Now
 //     (Options.LoadJobsPerTablePerDay, default 1500); every load job created counts, failed ones
 //     too; beyond it jobs.insert answers 403 quotaExceeded "Quota exceeded: Your table exceeded
@@ -82,6 +93,18 @@
 //     tables.patch (bigquery.tables.update) and jobs.insert (bigquery.jobs.create; for a load job
 //     also bigquery.tables.updateData on its destination) are answered 403 accessDenied with
 //     BigQuery's message when their permission is denied.
+//   - Cloud Storage (JSON API v1, same server): buckets.get (location, 404 for a bucket that
+//     CreateBucket did not create), buckets.testIamPermissions (the permissions asked for that
+//     DenyPermissions did not take away; 404 for a missing bucket); objects.insert with
+//     uploadType=media, multipart (the metadata part names the object) and resumable (the same
+//     session protocol as jobs.insert's, the session URI under /upload/storage/v1/), CRC32C and
+//     MD5 checked when the client sends them (metadata crc32c/md5Hash, or X-Goog-Hash on the
+//     last chunk), ifGenerationMatch (412 conditionNotMet), an existing object replaced by a new
+//     generation; objects.get (metadata, or the data with alt=media); objects.delete (204; 404
+//     when missing). Object names may contain slashes (sent escaped as %2F). Permissions checked
+//     when denied: storage.buckets.get, storage.objects.create (and .delete to replace),
+//     storage.objects.delete, storage.objects.get (answered 403 forbidden). Counters:
+//     ObjectUploads, ObjectDeletes, StorageRequests; Objects and ObjectData show the contents.
 //   - errors in BigQuery's envelope: {"error":{"code","message","errors":[{"domain","reason",
 //     "message","location"}],"status"}}; messages never quote row values.
 //   - faults, injected deterministically (InjectFault, Options.FaultHook) and counted
@@ -91,8 +114,10 @@
 //
 // Authentication and IAM policies (every request is accepted unless DenyPermissions took its
 // permission away; getIamPolicy and setIamPolicy are not served); projects other than Options.Project;
-// streaming inserts (tabledata.insertAll) and the Storage Read/Write APIs; loads from Cloud
-// Storage and formats other than Parquet; copy and extract jobs; dry runs; legacy SQL; query
+// streaming inserts (tabledata.insertAll) and the Storage Read/Write APIs; formats other than
+// Parquet; wildcard source URIs; the rest of Cloud Storage (bucket creation and listing through
+// the API, object listing, copy, compose, rewrite, ACLs, lifecycle rules, the XML API, the
+// location rules between buckets and datasets); copy and extract jobs; dry runs; legacy SQL; query
 // destination tables, DML, DDL and scripts (a query is one SELECT); BigQuery-only SQL functions and
 // types (BIGNUMERIC, JSON, GEOGRAPHY, INTERVAL, RANGE columns are refused); array and struct query
 // parameters; partition decorators and partition pruning (partitioning and clustering are stored
@@ -108,10 +133,12 @@
 // Wait costs one pause (0.5 s on average, at most 1 s). Tests that want speed poll
 // Job.Status in a loop instead: every call advances the job, so PollsToDone calls are enough and
 // nothing sleeps. Query jobs are awaited with jobs.getQueryResults (backoff 50 ms × 1.3).
-// Client-side retries: jobs.insert without media (query jobs with a job ID) and jobs.get, jobs.query,
-// tables.patch and tables.insert retry 5xx, backendError and rateLimitExceeded by themselves
-// (pause (0, 1s], then doubling); a jobs.insert WITH media (load jobs) is never retried by the
-// client: the caller sees the 503 or 403 and must retry itself with the same job ID, and handle
-// 409 by fetching the job (Client.JobFromID). Chunks of a resumable upload are retried by the
-// client's uploader (5xx, 429, dropped connections).
+// Client-side retries: jobs.insert without media (query jobs, and load jobs from Cloud Storage,
+// with a job ID) and jobs.get, jobs.query, tables.patch and tables.insert retry 5xx,
+// backendError and rateLimitExceeded by themselves (pause (0, 1s], then doubling); a jobs.insert
+// WITH media (load jobs) is never retried by the client: the caller sees the 503 or 403 and must
+// retry itself with the same job ID, and handle 409 by fetching the job (Client.JobFromID).
+// Chunks of a resumable upload (jobs.insert's or objects.insert's) are retried by the client's
+// uploader (5xx, 429, dropped connections); the Cloud Storage client (storage/v1) does not retry
+// the first request of an upload, nor objects.delete.
 package bqtest

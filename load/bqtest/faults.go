@@ -39,6 +39,13 @@ const (
 	JobInvalid FaultKind = "job-invalid"
 	// GetUnavailable answers a jobs.get 503 backendError (the job does not advance). Op: OpJobsGet.
 	GetUnavailable FaultKind = "get-unavailable"
+	// ObjectInsertUnavailable answers a Cloud Storage objects.insert 503 backendError before
+	// anything is stored (for a resumable upload: the session-initiation request). Op:
+	// OpObjectsInsert.
+	ObjectInsertUnavailable FaultKind = "object-insert-unavailable"
+	// ObjectDeleteUnavailable answers a Cloud Storage objects.delete 503 backendError; the object
+	// stays. Op: OpObjectsDelete.
+	ObjectDeleteUnavailable FaultKind = "object-delete-unavailable"
 )
 
 // Ops: the points of the API where faults apply.
@@ -54,6 +61,11 @@ const (
 	OpTablesInsert = "tables.insert"
 	// OpTablesPatch is a tables.patch request.
 	OpTablesPatch = "tables.patch"
+	// OpObjectsInsert is a Cloud Storage objects.insert request arriving (media or multipart
+	// upload, or resumable session initiation), once its metadata is read.
+	OpObjectsInsert = "storage.objects.insert"
+	// OpObjectsDelete is a Cloud Storage objects.delete request.
+	OpObjectsDelete = "storage.objects.delete"
 )
 
 // Job types, as in Call.JobType and JobInfo.Type.
@@ -69,6 +81,8 @@ type Call struct {
 	JobType string // JobTypeLoad or JobTypeQuery for jobs.insert and jobs.create
 	Dataset string // load destination for jobs.insert/jobs.create; tables.insert/patch
 	Table   string
+	Bucket  string // Cloud Storage calls: the bucket and the object's name
+	Object  string
 }
 
 // Fault is a fault to inject into the next Times calls it applies to.
@@ -97,6 +111,10 @@ func faultOps(k FaultKind) []string {
 		return []string{OpJobCreate}
 	case GetUnavailable:
 		return []string{OpJobsGet}
+	case ObjectInsertUnavailable:
+		return []string{OpObjectsInsert}
+	case ObjectDeleteUnavailable:
+		return []string{OpObjectsDelete}
 	}
 	return nil
 }
@@ -175,7 +193,7 @@ func (s *Server) takeFault(c Call) FaultKind {
 // faultError is the error answered for a fault that refuses a request.
 func faultError(k FaultKind) *apiError {
 	switch k {
-	case InsertUnavailable, InsertResponseLost, GetUnavailable:
+	case InsertUnavailable, InsertResponseLost, GetUnavailable, ObjectInsertUnavailable, ObjectDeleteUnavailable:
 		return errBackend()
 	case InsertRateLimited:
 		return &apiError{code: http.StatusForbidden, reason: ReasonRateLimitExceeded,

@@ -39,8 +39,9 @@ type job struct {
 
 	// load jobs
 	dest       tableKey
-	dataPath   string
+	dataPath   string // the uploaded data ("" for a load from Cloud Storage)
 	dataBytes  int64
+	inputFiles int
 	injected   FaultKind // JobBackendError or JobInvalid
 	outputRows int64
 
@@ -62,6 +63,9 @@ type JobInfo struct {
 	// Dataset and Table are a load job's destination.
 	Dataset string
 	Table   string
+	// SourceURIs are a load job's configuration.load.sourceUris: the gs:// URIs it loads (nil
+	// when its data was uploaded with it).
+	SourceURIs []string
 	// InsertAttempts counts the jobs.insert requests naming this job: 1 for the one that created
 	// it, plus one per retry answered 409.
 	InsertAttempts int
@@ -88,6 +92,9 @@ func (j *job) info() JobInfo {
 	}
 	if j.errResult != nil {
 		in.ErrorReason, in.ErrorMessage = j.errResult.reason, j.errResult.message
+	}
+	if j.config != nil && j.config.Load != nil && len(j.config.Load.SourceUris) > 0 {
+		in.SourceURIs = append([]string(nil), j.config.Load.SourceUris...)
 	}
 	return in
 }
@@ -217,6 +224,7 @@ func (s *Server) newJob(in *bq.Job, media bool) (*job, *apiError) {
 			return nil, aerr
 		}
 		j.dest = tableKey{c.Load.DestinationTable.DatasetId, c.Load.DestinationTable.TableId}
+		j.inputFiles = max(1, len(c.Load.SourceUris))
 		if ds := s.datasetLocation(j.dest.dataset); ds != "" && (in.JobReference == nil || in.JobReference.Location == "") {
 			j.location = ds
 		}
@@ -259,10 +267,16 @@ func (s *Server) datasetLocation(d string) string {
 // validateLoad checks a load configuration as jobs.insert does (synchronously, before the job
 // exists).
 func (s *Server) validateLoad(lc *bq.JobConfigurationLoad, media bool) *apiError {
-	if len(lc.SourceUris) > 0 {
-		return errNotImplemented("loads from Cloud Storage (sourceUris); upload the data with the job")
-	}
-	if !media {
+	switch {
+	case len(lc.SourceUris) > 0 && media:
+		return errInvalid("A load job reads either its source URIs or the data uploaded with it, not both")
+	case len(lc.SourceUris) > 0:
+		for _, uri := range lc.SourceUris {
+			if _, _, aerr := parseGCSURI(uri); aerr != nil {
+				return aerr
+			}
+		}
+	case !media:
 		return errInvalid("Load configuration must specify at least one source URI")
 	}
 	dt := lc.DestinationTable
@@ -463,7 +477,7 @@ func (s *Server) jobResourceLocked(j *job) *bq.Job {
 		}
 		switch j.kind {
 		case JobTypeLoad:
-			out.Statistics.Load = &bq.JobStatistics3{InputFiles: 1, InputFileBytes: j.dataBytes, OutputRows: j.outputRows}
+			out.Statistics.Load = &bq.JobStatistics3{InputFiles: int64(j.inputFiles), InputFileBytes: j.dataBytes, OutputRows: j.outputRows}
 		case JobTypeQuery:
 			qs := &bq.JobStatistics2{StatementType: "SELECT"}
 			if j.result != nil {

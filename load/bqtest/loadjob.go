@@ -84,6 +84,52 @@ func inspectParquet(ctx context.Context, path string, listInference bool) (*parq
 	return pf, nil
 }
 
+// inspectSources inspects every file of a load: they must all have the same columns (as BigQuery
+// reads them); their null counts are added up.
+func inspectSources(ctx context.Context, srcs []loadSource, listInference bool) (*parquetFile, *apiError) {
+	var all *parquetFile
+	for _, src := range srcs {
+		pf, err := inspectParquet(ctx, src.path, listInference)
+		if err != nil {
+			if errors.Is(err, errUnreadable) {
+				return nil, errInvalid("Error while reading data, error message: Failed to read %s as Parquet: %v", src.label, err)
+			}
+			return nil, backendErr("reading "+src.label, err)
+		}
+		if all == nil {
+			all = pf
+			continue
+		}
+		if !sameFields(all.fields, pf.fields) {
+			return nil, errInvalid("Error while reading data, error message: %s does not have the columns of %s", src.label, srcs[0].label)
+		}
+		for k, n := range pf.nulls {
+			all.nulls[k] += n
+		}
+		for k, n := range pf.elemNulls {
+			all.elemNulls[k] += n
+		}
+		for k, v := range pf.unsupported {
+			all.unsupported[k] = v
+		}
+	}
+	return all, nil
+}
+
+// sameFields tells whether two files' columns are the same: names (ignoring case), types, modes,
+// in order.
+func sameFields(a, b []*bq.TableFieldSchema) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i].Name, b[i].Name) || a[i].Type != b[i].Type || a[i].Mode != b[i].Mode || !sameFields(a[i].Fields, b[i].Fields) {
+			return false
+		}
+	}
+	return true
+}
+
 // listElementNulls counts the null elements inside the (non-null) lists of l.
 func listElementNulls(l array.ListLike) int {
 	vals := l.ListValues()
@@ -255,20 +301,37 @@ type loadPlan struct {
 	newTable *table
 }
 
-// runLoad is a load job turning DONE: it checks the uploaded Parquet against the destination
-// table the way BigQuery does, then appends (or truncates and writes) the rows in one DuckDB
-// transaction. It returns the rows written, or the job's errorResult.
+// runLoad is a load job turning DONE: it checks the Parquet files (the uploaded one, or the
+// Cloud Storage objects of its source URIs, as they are now) against the destination table the
+// way BigQuery does, then appends (or truncates and writes) the rows in one DuckDB transaction.
+// It returns the rows written, or the job's errorResult; the caller holds j.mu.
 func (s *Server) runLoad(ctx context.Context, j *job) (int64, *apiError) {
 	lc := j.config.Load
 	d, t := j.dest.dataset, j.dest.table
 	tid := s.tableID(d, t)
 	listInference := lc.ParquetOptions != nil && lc.ParquetOptions.EnableListInference
-	pf, err := inspectParquet(ctx, j.dataPath, listInference)
-	if err != nil {
-		if errors.Is(err, errUnreadable) {
-			return 0, errInvalid("Error while reading data, error message: Failed to read the uploaded file as Parquet: %v", err)
+	srcs := []loadSource{{label: "the uploaded file", path: j.dataPath, size: j.dataBytes}}
+	if len(lc.SourceUris) > 0 {
+		var cleanup func()
+		var aerr *apiError
+		srcs, cleanup, aerr = s.snapshotSources(lc.SourceUris)
+		if aerr != nil {
+			return 0, aerr
 		}
-		return 0, backendErr("reading the upload", err)
+		defer cleanup()
+		j.dataBytes = 0
+		for _, src := range srcs {
+			j.dataBytes += src.size
+		}
+	}
+	j.inputFiles = len(srcs)
+	pf, aerr := inspectSources(ctx, srcs, listInference)
+	if aerr != nil {
+		return 0, aerr
+	}
+	paths := make([]string, len(srcs))
+	for i, src := range srcs {
+		paths[i] = src.path
 	}
 
 	s.catalogMu.Lock()
@@ -290,7 +353,7 @@ func (s *Server) runLoad(ctx context.Context, j *job) (int64, *apiError) {
 			return 0, errDuplicate("Already Exists: Table %s", tid)
 		}
 	}
-	rows, aerr := s.applyLoad(ctx, d, t, j.dataPath, plan)
+	rows, aerr := s.applyLoad(ctx, d, t, paths, plan)
 	if aerr != nil {
 		return 0, aerr
 	}
@@ -461,8 +524,9 @@ func checkColumn(tid, path string, tf, ff *bq.TableFieldSchema, schemaGiven, all
 	return nil
 }
 
-// applyLoad writes a load into DuckDB in one transaction; the caller holds catalogMu.
-func (s *Server) applyLoad(ctx context.Context, d, t, path string, plan *loadPlan) (int64, *apiError) {
+// applyLoad writes a load of the Parquet files at paths into DuckDB in one transaction; the
+// caller holds catalogMu.
+func (s *Server) applyLoad(ctx context.Context, d, t string, paths []string, plan *loadPlan) (int64, *apiError) {
 	tid := s.tableID(d, t)
 	ref := quoteIdent(d) + "." + quoteIdent(t)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -506,7 +570,11 @@ func (s *Server) applyLoad(ctx context.Context, d, t, path string, plan *loadPla
 	if len(cols) == 0 {
 		return 0, errInvalid("Error while reading data, error message: the file has no column of table %s", tid)
 	}
-	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM read_parquet(%s)", ref, strings.Join(cols, ", "), quoteLiteral(path))
+	files := make([]string, len(paths))
+	for i, p := range paths {
+		files[i] = quoteLiteral(p)
+	}
+	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM read_parquet([%s])", ref, strings.Join(cols, ", "), strings.Join(files, ", "))
 	res, err := tx.ExecContext(ctx, insert)
 	if err != nil {
 		// DuckDB's message may quote values: keep only its kind.

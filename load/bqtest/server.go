@@ -92,6 +92,14 @@ type Server struct {
 	seq         int
 	denied      map[string]bool // IAM permissions taken away (DenyPermissions)
 
+	// storageMu guards Cloud Storage's state; it is never held while taking another lock.
+	storageMu       sync.Mutex
+	buckets         map[string]*gcsBucket
+	generation      int64 // the last object generation given
+	objectUploads   int
+	objectDeletes   int
+	storageRequests int
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -153,6 +161,8 @@ func NewServer(opts Options) (*Server, error) {
 		faultsFired: map[FaultKind]int{},
 		seenIDs:     map[string]bool{},
 		loadsByDay:  map[tableKey]map[string]int{},
+		buckets:     map[string]*gcsBucket{},
+		generation:  opts.Now().UnixMicro(),
 	}
 	for _, f := range opts.Faults {
 		s.InjectFault(f)
@@ -297,8 +307,9 @@ func (s *Server) routes() {
 	api("GET /projects/{project}/queries/{job}", "jobs.getQueryResults", s.getQueryResults)
 	s.mux.Handle("POST /upload/bigquery/v2/projects/{project}/jobs", s.wrap("jobs.insert", s.upload))
 	s.mux.Handle("PUT /upload/bigquery/v2/projects/{project}/jobs", s.wrap("jobs.insert", s.upload))
+	s.storageRoutes()
 	s.mux.Handle("/", s.wrap("unknown", func(w http.ResponseWriter, r *http.Request) *apiError {
-		return errNotFound("bqtest: no API method at %s %s (the endpoint must end in /bigquery/v2/)", r.Method, r.URL.Path)
+		return errNotFound("bqtest: no API method at %s %s (BigQuery's endpoint must end in /bigquery/v2/, Cloud Storage's in /storage/v1/)", r.Method, r.URL.Path)
 	}))
 }
 
@@ -319,7 +330,7 @@ func (s *Server) wrap(method string, h apiHandler) http.Handler {
 }
 
 func (s *Server) logRequest(method string, r *http.Request, code int) {
-	s.log.WithFields(logrus.Fields{"method": method, "http_method": r.Method, "path": r.URL.Path, "status": code}).Debug("bigquery request")
+	s.log.WithFields(logrus.Fields{"method": method, "http_method": r.Method, "path": r.URL.Path, "status": code}).Debug("api request")
 }
 
 // statusRecorder remembers the status code written, for the request log.

@@ -28,18 +28,35 @@ func (f *uploadedFile) remove() {
 	}
 }
 
-// uploadSession is a resumable upload: initiated by a jobs.insert carrying the job resource, fed
-// by chunk requests, completed (and its job created) by the last chunk.
+// uploadSession is a resumable upload: initiated by a jobs.insert carrying the job resource (or
+// an objects.insert carrying the object's metadata), fed by chunk requests, completed (and its job
+// or object created) by the last chunk.
 type uploadSession struct {
 	mu       sync.Mutex
 	id       string
-	job      *job // validated, registered when the upload completes
 	file     *os.File
 	path     string
 	received int64
 	done     bool
-	created  *job      // the job the completed upload created
-	failed   *apiError // or the error its creation was answered
+	// complete creates what the upload is for out of the received file (which it takes over),
+	// and answers the request that completed the upload; it returns how to answer a later
+	// request on the completed session.
+	complete func(w http.ResponseWriter, r *http.Request, path string, size int64) (again func(http.ResponseWriter), aerr *apiError)
+	again    func(http.ResponseWriter) // once complete succeeded
+	failed   *apiError                 // or the error it was answered
+}
+
+// newUploadSession registers a resumable upload session whose last chunk calls complete.
+func (s *Server) newUploadSession(complete func(w http.ResponseWriter, r *http.Request, path string, size int64) (func(http.ResponseWriter), *apiError)) (*uploadSession, *apiError) {
+	f, err := os.CreateTemp(s.tmpDir, "upload-*.bin")
+	if err != nil {
+		return nil, backendErr("starting a resumable upload", err)
+	}
+	sess := &uploadSession{id: s.nextID("upload_"), file: f, path: f.Name(), complete: complete}
+	s.mu.Lock()
+	s.uploads[sess.id] = sess
+	s.mu.Unlock()
+	return sess, nil
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) *apiError {
@@ -141,19 +158,20 @@ func (s *Server) uploadInitiate(w http.ResponseWriter, r *http.Request) *apiErro
 		existing.mu.Unlock()
 		return errDuplicate("Already Exists: Job %s:%s.%s", s.opts.Project, loc, j.id)
 	}
-	f, err := os.CreateTemp(s.tmpDir, "upload-*.bin")
-	if err != nil {
-		return backendErr("starting a resumable upload", err)
+	sess, aerr := s.newUploadSession(func(w http.ResponseWriter, r *http.Request, path string, size int64) (func(http.ResponseWriter), *apiError) {
+		j.dataPath, j.dataBytes = path, size
+		fault, aerr := s.createJob(r.Context(), j)
+		if aerr != nil {
+			os.Remove(path)
+			return nil, aerr
+		}
+		s.answerCreated(w, j, fault)
+		return func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, s.jobResource(j)) }, nil
+	})
+	if aerr != nil {
+		return aerr
 	}
-	sess := &uploadSession{id: s.nextID("upload_"), job: j, file: f, path: f.Name()}
-	s.mu.Lock()
-	s.uploads[sess.id] = sess
-	s.mu.Unlock()
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	w.Header().Set("Location", fmt.Sprintf("%s://%s/upload/bigquery/v2/projects/%s/jobs?uploadType=resumable&upload_id=%s", scheme, r.Host, s.opts.Project, sess.id))
+	w.Header().Set("Location", fmt.Sprintf("%s://%s/upload/bigquery/v2/projects/%s/jobs?uploadType=resumable&upload_id=%s", scheme(r), r.Host, s.opts.Project, sess.id))
 	w.Header().Set("X-GUploader-UploadID", sess.id)
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -179,7 +197,7 @@ func (s *Server) uploadChunk(w http.ResponseWriter, r *http.Request, id string) 
 		if sess.failed != nil {
 			return sess.failed
 		}
-		writeJSON(w, http.StatusOK, s.jobResource(sess.created))
+		sess.again(w)
 		return nil
 	}
 	start, total := int64(0), int64(-1)
@@ -236,22 +254,18 @@ func (s *Server) uploadChunk(w http.ResponseWriter, r *http.Request, id string) 
 	if sess.received != total {
 		return errInvalid("Upload has %d bytes, Content-Range says %d", sess.received, total)
 	}
-	// Complete: create the job as jobs.insert would.
+	// Complete: create the job (as jobs.insert would) or the object.
 	sess.done = true
 	if err := sess.file.Close(); err != nil {
 		os.Remove(sess.path)
 		sess.failed = backendErr("storing the upload", err)
 		return sess.failed
 	}
-	j := sess.job
-	j.dataPath, j.dataBytes = sess.path, sess.received
-	fault, aerr := s.createJob(r.Context(), j)
+	again, aerr := sess.complete(w, r, sess.path, sess.received)
 	if aerr != nil {
-		os.Remove(sess.path)
 		sess.failed = aerr
 		return aerr
 	}
-	sess.created = j
-	s.answerCreated(w, j, fault)
+	sess.again = again
 	return nil
 }
