@@ -334,17 +334,7 @@ func TestBigQueryRuns(t *testing.T) {
 	e := startBQ(t, bqtest.Options{}, false)
 	q := e.open(t, WithAllocator(mem))
 	ctx := context.Background()
-	start := time.Date(2024, 3, 2, 2, 0, 0, 0, time.UTC)
-	a := Run{RunID: "run-a", Verb: "sync", Args: "--lookback 168h", StartedAt: start, Outcome: "running",
-		RangeStart: day1, RangeEnd: day3}
-	aDone := a
-	aDone.EndedAt, aDone.Outcome = start.Add(90*time.Second+123456*time.Microsecond), "done"
-	aDone.Windows, aDone.WindowsSkipped, aDone.Pages, aDone.Requests, aDone.Retries, aDone.Throttled = 2, 1, 30, 33, 3, 2
-	aDone.Transactions, aDone.BytesLoaded, aDone.UnknownFields, aDone.InvalidTransactions = 2900, 1<<20, 4, 1
-	aDone.RowsPerTable = map[string]int64{"transactions": 2900, "transaction_items": 4100}
-	b := Run{RunID: "run-b", Verb: "backfill", StartedAt: start.Add(time.Hour), Outcome: "running"}
-	c := Run{RunID: "run-c", Verb: "sync", StartedAt: start.Add(-time.Hour), EndedAt: start, Outcome: "failed",
-		Error: "fetching page 3: API answered 503", RowsPerTable: map[string]int64{}}
+	a, aDone, b, c := sampleRuns()
 	// The ending row of run-a is recorded before its starting row: appends may land in any
 	// order, the ending row still wins.
 	for _, r := range []Run{c, aDone, b, a} {
