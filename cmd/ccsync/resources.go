@@ -23,7 +23,7 @@ func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
 	if err := inv.cfg.API.Validate(); err != nil {
 		return nil, usagef(err)
 	}
-	var opts []extract.Option
+	opts := []extract.Option{extract.WithVersion(version)}
 	if inv.bar != nil {
 		opts = append(opts, extract.WithObserver(inv.bar.backingOff))
 	}
