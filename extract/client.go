@@ -147,7 +147,7 @@ func NewClient(cfg config.API, log *logrus.Entry, opts ...Option) (*Client, erro
 			Rand:         c.opts.rand,
 			Now:          c.opts.now,
 			OnBackoff:    c.opts.observer,
-			ValidateBody: func(body []byte) error { _, err := decodePage(body); return err },
+			ValidateBody: validatePage,
 			Log:          log,
 		})
 	c.hc = &http.Client{
@@ -307,9 +307,11 @@ func (c *Client) fetchPage(ctx context.Context, w Window, page, limit int) (*Pag
 		}
 		return nil, n, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
-	p, err := decodePage(body)
-	if err != nil {
-		return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, ErrInvalidBody, err)
+	p := call.page // decoded once, by the retry transport's validation
+	if p == nil {
+		if p, err = decodePage(body); err != nil {
+			return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, ErrInvalidBody, err)
+		}
 	}
 	c.pages.Add(1)
 	return p, n, nil
@@ -338,6 +340,19 @@ func redactKey(s, key string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, key, "[redacted]")
+}
+
+// validatePage is the retry transport's check of a 2xx body: a complete, valid page, or the attempt
+// is retried. The decoded page is handed to the call, which then need not decode the body again.
+func validatePage(ctx context.Context, body []byte) error {
+	p, err := decodePage(body)
+	if err != nil {
+		return err
+	}
+	if ci := callOf(ctx); ci != nil {
+		ci.page = p
+	}
+	return nil
 }
 
 // decodePage decodes the page envelope {dt_start, dt_end, count, data[]}, leniently except for

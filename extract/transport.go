@@ -108,7 +108,7 @@ type RetryConfig struct {
 	OnBackoff BackoffObserver
 	// ValidateBody, when set, checks the body of every 2xx answer; an error makes the attempt fail
 	// with ErrInvalidBody and be retried like a 5xx.
-	ValidateBody func(body []byte) error
+	ValidateBody func(ctx context.Context, body []byte) error
 	// Log receives a debug line per retry and a warning when giving up (default: discarded).
 	Log *logrus.Entry
 }
@@ -298,7 +298,7 @@ func (t *RetryTransport) try(ctx context.Context, req *http.Request) outcome {
 	switch {
 	case ok:
 		if t.cfg.ValidateBody != nil {
-			if verr := t.cfg.ValidateBody(body); verr != nil {
+			if verr := t.cfg.ValidateBody(ctx, body); verr != nil {
 				t.invalidBodies.Add(1)
 				return outcome{err: fmt.Errorf("%w: a %d response of %d bytes: %w", ErrInvalidBody, status, len(body), verr), retry: true, status: status}
 			}
@@ -431,6 +431,7 @@ func (c *cancelOnClose) Close() error {
 type callInfo struct {
 	attempts atomic.Int64
 	log      *logrus.Entry
+	page     *Page // the page the body validation decoded, so the caller need not decode it again
 }
 
 type callKey struct{}
