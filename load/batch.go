@@ -2,6 +2,7 @@ package load
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -80,6 +81,23 @@ type Run struct {
 	UnknownFields, InvalidTransactions int64
 	// RowsPerTable counts the rows loaded per table; stored as a JSON object.
 	RowsPerTable map[string]int64
+}
+
+// rowsPerTableJSON checks a run-log row before it is recorded (RunID, Verb, Outcome and StartedAt
+// are required) and returns its rows per table as the JSON object both warehouses store, or nil
+// (NULL) when it has none.
+func (r Run) rowsPerTableJSON() (any, error) {
+	if r.RunID == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
+		return nil, errors.New("recording run: run ID, verb, outcome and start time are required")
+	}
+	if r.RowsPerTable == nil {
+		return nil, nil
+	}
+	j, err := json.Marshal(r.RowsPerTable)
+	if err != nil {
+		return nil, fmt.Errorf("recording run %s: encoding rows per table: %w", r.RunID, err)
+	}
+	return string(j), nil
 }
 
 // Batch is the unit of loading: the rows of a set of windows, one Parquet file per data table,

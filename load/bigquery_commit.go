@@ -300,16 +300,9 @@ var runColumnNames = strings.Fields(strings.ReplaceAll(runColumns, ",", " "))
 // outcome and how many rows of that run and outcome this sink recorded before: a retried
 // RecordRun never appends twice. RunID, Verb, Outcome and StartedAt are required.
 func (q *BigQuery) RecordRun(ctx context.Context, r Run) error {
-	if r.RunID == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
-		return errors.New("recording run: run ID, verb, outcome and start time are required")
-	}
-	var perTable any
-	if r.RowsPerTable != nil {
-		j, err := json.Marshal(r.RowsPerTable)
-		if err != nil {
-			return fmt.Errorf("recording run %s: encoding rows per table: %w", r.RunID, err)
-		}
-		perTable = string(j)
+	perTable, err := r.rowsPerTableJSON()
+	if err != nil {
+		return err
 	}
 	row := map[string]any{
 		"run_id": r.RunID, "verb": r.Verb, "args": nullString(r.Args),

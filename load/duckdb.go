@@ -309,18 +309,11 @@ pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded,
 
 // RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
 func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
-	if r.RunID == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
-		return errors.New("recording run: run ID, verb, outcome and start time are required")
+	perTable, err := r.rowsPerTableJSON()
+	if err != nil {
+		return err
 	}
-	var perTable any
-	if r.RowsPerTable != nil {
-		j, err := json.Marshal(r.RowsPerTable)
-		if err != nil {
-			return fmt.Errorf("recording run %s: encoding rows per table: %w", r.RunID, err)
-		}
-		perTable = string(j)
-	}
-	_, err := d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
 		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
 		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions)
