@@ -276,3 +276,18 @@ func TestParseDurationAndShard(t *testing.T) {
 		}
 	}
 }
+
+// The default ./ccsync.yaml is optional; a file named by --config or CCSYNC_CONFIG must exist, and
+// an empty one is fine.
+func TestConfigFileMustExistWhenNamed(t *testing.T) {
+	if _, _, err := parse(t, "backfill", nil, fakeSource{}); err != nil {
+		t.Errorf("no default file: %v", err)
+	}
+	_, _, err := parse(t, "backfill", []string{"--config", "nope.yaml"}, fakeSource{})
+	if err == nil || !strings.Contains(err.Error(), "config file") {
+		t.Errorf("a missing --config file: err = %v", err)
+	}
+	if _, _, err := parse(t, "backfill", nil, fakeSource{env: map[string]string{"CCSYNC_CONFIG": "empty.yaml"}, files: map[string]string{"empty.yaml": ""}}); err != nil {
+		t.Errorf("an empty file: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -173,15 +174,17 @@ func Resolve(fs *flag.FlagSet, c *Config, src Source) (map[string]bool, error) {
 		}
 	}
 	file := map[string]string{}
-	if c.File != "" || fileExists(src, DefaultFile) {
-		name := c.File
-		if name == "" {
-			name = DefaultFile
-		}
-		var err error
-		if file, err = readYAML(src, name); err != nil {
+	name := c.File
+	if name == "" {
+		name = DefaultFile
+	}
+	// The default file is optional; a file named by --config must exist.
+	if b, err := src.ReadFile(name); err == nil {
+		if file, err = parseYAML(b, name); err != nil {
 			return nil, err
 		}
+	} else if c.File != "" {
+		return nil, fmt.Errorf("config file: %w", err)
 	}
 
 	var errs []error
@@ -236,20 +239,11 @@ func (c *Config) readKey(src Source) error {
 	return nil
 }
 
-func fileExists(src Source, name string) bool {
-	_, err := src.ReadFile(name)
-	return err == nil
-}
-
-// readYAML reads a flat YAML mapping of setting names to scalar values.
-func readYAML(src Source, name string) (map[string]string, error) {
-	b, err := src.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
-	}
+// parseYAML reads a flat YAML mapping of setting names to scalar values.
+func parseYAML(b []byte, name string) (map[string]string, error) {
 	var raw map[string]any
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&raw); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
 		return nil, fmt.Errorf("config file %s: %w", name, err)
 	}
 	known := map[string]bool{}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 
 	"github.com/ccsync/ccsync/extract"
@@ -60,8 +59,6 @@ func exitCode(err error) int {
 		return exitLagging
 	case errors.Is(err, errDiffers):
 		return exitDiffers
-	case errors.Is(err, context.Canceled):
-		return exitFailed
 	}
 	return exitFailed
 }

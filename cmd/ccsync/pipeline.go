@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -252,23 +250,17 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 const rowGroupTransactions = 2000
 
 func (p *pipeline) newBatch(seq int) (*openBatch, error) {
-	dir, err := os.MkdirTemp(p.tempDir, "ccsync-batch-")
-	if err != nil {
-		return nil, fmt.Errorf("creating a batch directory: %w", err)
-	}
 	id := fmt.Sprintf("%s-%04d", p.runID, seq)
-	b, err := load.NewBatch(dir, p.runID, id, p.mem)
+	b, err := load.NewBatch(p.tempDir, p.runID, id, p.mem) // in a directory of its own under tempDir
 	if err != nil {
-		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("creating batch %s: %w", id, err)
 	}
-	return &openBatch{batch: b, dir: dir, opened: p.now()}, nil
+	return &openBatch{batch: b, opened: p.now()}, nil
 }
 
 // openBatch is the batch being filled, with what the policy needs to know.
 type openBatch struct {
 	batch        *load.Batch
-	dir          string
 	opened       time.Time
 	transactions int
 	first, last  time.Time
@@ -300,7 +292,7 @@ func (b *openBatch) span() string {
 }
 
 func (b *openBatch) discard(log *logrus.Entry) {
-	if err := errors.Join(b.batch.Close(), b.batch.Remove(), os.RemoveAll(b.dir)); err != nil {
+	if err := b.batch.Remove(); err != nil { // closes it first
 		log.WithError(err).WithField("batch", b.batch.ID()).Warn("removing a batch's files")
 	}
 }

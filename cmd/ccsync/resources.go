@@ -16,8 +16,7 @@ import (
 // the run within seconds and before anything is written.
 func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
 	if inv.cfg.Sandbox.Enabled {
-		srv := inv.startSandbox()
-		inv.cfg.API.URL = srv.URL
+		inv.cfg.API.URL = inv.startSandbox()
 		inv.cfg.API.Key = config.Secret(sandboxKey)
 	}
 	if err := inv.cfg.API.Validate(); err != nil {
@@ -65,8 +64,9 @@ func (inv *invocation) sandboxOptions() crowdchangetest.Options {
 	}
 }
 
-// startSandbox starts the in-process sandbox on a loopback port for the rest of the invocation.
-func (inv *invocation) startSandbox() *sandboxHandle {
+// startSandbox starts the in-process sandbox on a loopback port for the rest of the invocation
+// and returns its URL.
+func (inv *invocation) startSandbox() string {
 	opts := inv.sandboxOptions()
 	_, hs := crowdchangetest.Start(opts)
 	inv.onClose(hs.Close)
@@ -74,10 +74,8 @@ func (inv *invocation) startSandbox() *sandboxHandle {
 		"url": hs.URL, "transactions": opts.Transactions, "from": opts.From.Format(time.DateOnly),
 		"to": opts.To.AddDate(0, 0, -1).Format(time.DateOnly), "faults": opts.Faults.Rate,
 	}).Info("sandbox API started")
-	return &sandboxHandle{URL: hs.URL}
+	return hs.URL
 }
-
-type sandboxHandle struct{ URL string }
 
 // connect builds the API client (checking the key) and opens the warehouse, which closes with the
 // invocation.
