@@ -14,6 +14,7 @@ import (
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 var (
@@ -23,7 +24,8 @@ var (
 	sandboxNow = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 )
 
-func checkpointCount(t *testing.T, path string) int {
+// rowCount counts the rows of a table of the DuckDB warehouse at path.
+func rowCount(t *testing.T, path, table string) int {
 	t.Helper()
 	d, err := load.OpenDuckDB(context.Background(), config.DuckDB{Path: path}, logrus.NewEntry(quietLogger()))
 	if err != nil {
@@ -31,25 +33,16 @@ func checkpointCount(t *testing.T, path string) int {
 	}
 	defer d.Close()
 	var n int
-	if err := d.DB().QueryRow(`SELECT count(*) FROM ccsync_checkpoints`).Scan(&n); err != nil {
+	if err := d.DB().QueryRow(`SELECT count(*) FROM ` + schemas.QuoteIdent(table)).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func versionCount(t *testing.T, path string) int {
-	t.Helper()
-	d, err := load.OpenDuckDB(context.Background(), config.DuckDB{Path: path}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	var n int
-	if err := d.DB().QueryRow(`SELECT count(*) FROM transactions`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func checkpointCount(t *testing.T, path string) int { return rowCount(t, path, schemas.Checkpoints) }
+
+// versionCount counts transaction versions (rows of transactions, not of the current view).
+func versionCount(t *testing.T, path string) int { return rowCount(t, path, schemas.Transactions) }
 
 // A year from a faulty API lands exactly: the views equal the sandbox's ground truth, a second
 // run skips everything, and --force appends new versions without changing the views.
