@@ -48,8 +48,10 @@ func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
 	hs := httptest.NewServer(ks)
 	t.Cleanup(hs.Close)
 	db := filepath.Join(t.TempDir(), "w.duckdb")
+	// A killed run leaves its open batch's files behind; keep them in the test's directory.
+	tmp := t.TempDir()
 	args := []string{"--api-url", hs.URL, "--rate", "2000", "--burst", "100", "--duckdb", db, "--log-format", "json", "--log-level", "warn",
-		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "7", "--concurrency", "3"}
+		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "7", "--concurrency", "3", "--temp-dir", tmp}
 
 	start := func() (*exec.Cmd, chan error) {
 		cmd := exec.Command(os.Args[0], args...)
