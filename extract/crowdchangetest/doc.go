@@ -57,9 +57,29 @@
 // request is faulted at most Faults.MaxPerRequest times. Options.RPS enforces a real token-bucket
 // rate limit (429 with Retry-After "1").
 //
+// # Hostile behaviour
+//
+// Options.Hostile makes GET answers misbehave the way real APIs have been seen to, so that a test
+// reproduces each misbehaviour without a hand-written stub; its zero value changes no byte.
+// PageCap serves at most PageCap transactions a page whatever the limit asked (count unchanged),
+// and IgnorePage serves page 1 whatever page is asked; ServerStats counts such pages in
+// CappedPages and IgnoredPages. Rate renders that fraction of the generated transactions with
+// one Trick each, drawn from Tricks by a hash of (Seed, index), so that a transaction is mangled
+// the same way on every page, stream (date window or payout date) and clock, and after Mutate:
+// invalid UTF-8 in a name (TrickInvalidUTF8), a donation that is the string "fifty"
+// (TrickMistyped), ISO 8601 dates (TrickISODate), money as strings (TrickMoneyString), ids as
+// strings (TrickIntString), no id (TrickNoID) or the id "abc" (TrickBadID). Each trick rewrites
+// only its own members: every other byte is what the sandbox serves without it. Canary plants a
+// marker in the donor's names and email and the donation comment of every tricked transaction,
+// for a test to grep ccsync's output for. Server.Tricked tells which transaction carries which
+// trick. The example and created transactions are never tricked.
+//
 // # Ground truth
 //
 // Truth and TruthByPayout add up the sandbox's own data (counts, exact sums by currency, line
 // items by direction and category, custom answers by level, ids), independently of ccsync's
-// transform code: they are what a test compares ccsync's warehouse with.
+// transform code: they are what a test compares ccsync's warehouse with. Under Options.Hostile
+// they describe what a lossless client can know: a transaction without a usable id (TrickNoID,
+// TrickBadID) is only counted in Truth.Quarantined, and a TrickMistyped donation is left out of
+// the donation sums and counted in Truth.UnreadableDonations.
 package crowdchangetest

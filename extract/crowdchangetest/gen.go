@@ -68,6 +68,8 @@ const (
 	sIssued
 	sCreated
 	sOwn
+	sHostile      // whether a transaction is rendered with a trick (Options.Hostile)
+	sHostileTrick // which trick
 	numSalts
 )
 

@@ -116,6 +116,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) FaultKind {
 	if kind != "" && kind != FaultTruncated && s.applyFault(w, r, kind) {
 		return kind
 	}
+	capped, ignored := s.hostileQuery(&q)
 	body, err := s.pageBody(q, now)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "Server Error")
@@ -125,7 +126,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) FaultKind {
 		writeBody(w, http.StatusOK, "application/json", truncate(body))
 		return kind
 	}
-	s.count(func(st *ServerStats) { st.Pages++ })
+	s.count(func(st *ServerStats) {
+		st.Pages++
+		if capped {
+			st.CappedPages++
+		}
+		if ignored {
+			st.IgnoredPages++
+		}
+	})
 	writeBody(w, http.StatusOK, "application/json", body)
 	return kind
 }
@@ -196,7 +205,13 @@ func (s *Server) pageBody(q query, now time.Time) ([]byte, error) {
 			continue
 		}
 		tx := s.txOf(rf, now)
-		j, err := json.Marshal(&tx)
+		var j []byte
+		var err error
+		if tr, ok := s.trickOfRef(rf); ok {
+			j, err = s.renderTricked(tx, tr)
+		} else {
+			j, err = json.Marshal(&tx)
+		}
 		if err != nil {
 			return nil, err
 		}

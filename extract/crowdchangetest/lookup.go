@@ -30,7 +30,8 @@ func (s *Server) Truth(from, to time.Time) Truth {
 	hi := min(g.firstAtOrAfter(ceilUnix(to)), vis)
 	for i := lo; i < hi; i++ {
 		p := g.plan(i)
-		t.addPlan(g, &p)
+		tr, _ := s.trickOf(i)
+		t.addPlan(g, &p, tr)
 	}
 	s.entries(func(e *entry) {
 		if !e.date.Before(from) && e.date.Before(to) && !e.date.After(now) {
@@ -55,13 +56,15 @@ func (s *Server) TruthByPayout(from, to time.Time, accounts []string) Truth {
 			return
 		}
 		p := s.gen.plan(rf.idx)
-		t.addPlan(s.gen, &p)
+		tr, _ := s.trickOf(rf.idx)
+		t.addPlan(s.gen, &p, tr)
 	})
 	return t.truth()
 }
 
 // Transaction returns transaction id as GET would serve it now, and whether it exists. The
-// result is a copy: changing it does not change the sandbox.
+// result is a copy: changing it does not change the sandbox. It is the transaction before
+// Options.Hostile's tricks and canary (see Tricked): what the data says, not how it is mangled.
 func (s *Server) Transaction(id int64) (extract.Transaction, bool) {
 	now := s.opts.Now().UTC()
 	s.mu.RLock()

@@ -49,6 +49,10 @@ type Options struct {
 	IncludeExample bool
 	// Faults injects failures into GET answers.
 	Faults Faults
+	// Hostile makes GET answers misbehave the way real APIs have been seen to: pages capped below
+	// the limit asked, the page parameter ignored, transactions with invalid UTF-8, mistyped,
+	// ISO-dated, stringified or missing fields (the zero value: none of it).
+	Hostile Hostile
 	// RPS > 0 enforces a token-bucket limit of RPS requests per second (burst ⌈RPS⌉); requests over
 	// it are answered 429 with Retry-After "1".
 	RPS float64
@@ -99,13 +103,15 @@ type Faults struct {
 
 // ServerStats count what a sandbox answered.
 type ServerStats struct {
-	Requests    int64               // every request
-	Pages       int64               // complete 200 answers of GET /v2/private/transactions
-	Created     int64               // transactions created by POST /v2/client/transactions
-	Forbidden   int64               // 403: missing or wrong key
-	Invalid     int64               // 422: invalid parameters or body
-	RateLimited int64               // 429 from the RPS limit (not faults)
-	Faults      map[FaultKind]int64 // injected faults by kind
+	Requests     int64               // every request
+	Pages        int64               // complete 200 answers of GET /v2/private/transactions
+	Created      int64               // transactions created by POST /v2/client/transactions
+	Forbidden    int64               // 403: missing or wrong key
+	Invalid      int64               // 422: invalid parameters or body
+	RateLimited  int64               // 429 from the RPS limit (not faults)
+	CappedPages  int64               // complete 200 pages of Hostile.PageCap items at most, a larger limit asked
+	IgnoredPages int64               // complete 200 pages answered as page 1, another page asked (Hostile.IgnorePage)
+	Faults       map[FaultKind]int64 // injected faults by kind
 }
 
 // TotalFaults is the number of injected faults of all kinds.
@@ -155,8 +161,11 @@ type mutation struct {
 	refunds   []int64
 }
 
-// New makes a sandbox.
+// New makes a sandbox. It panics if opts.Hostile is invalid (see Hostile.Validate).
 func New(opts Options) *Server {
+	if err := opts.Hostile.Validate(); err != nil {
+		panic(err)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -190,6 +199,11 @@ func New(opts Options) *Server {
 	if f.MaxPerRequest <= 0 {
 		f.MaxPerRequest = 2
 	}
+	h := &opts.Hostile
+	if len(h.Tricks) == 0 {
+		h.Tricks = AllTricks()
+	}
+	h.Tricks = append([]Trick(nil), h.Tricks...)
 	s := &Server{
 		opts:    opts,
 		gen:     newGenerator(opts.Seed, opts.Transactions, opts.From, opts.To),

@@ -10,9 +10,21 @@ import (
 // Truth is the ground truth of a set of transactions, computed from the sandbox's own data (the
 // generator's plans and the stored transactions), never from ccsync's transform code. It is what a
 // test compares ccsync's warehouse with.
+//
+// Under Options.Hostile it is what a lossless client can know from what GET serves: a
+// transaction without a usable id (TrickNoID, TrickBadID) is only counted in Quarantined, and the
+// donation of a TrickMistyped transaction only in UnreadableDonations. The other tricks change
+// the form of the data, not what it says, and leave the truth as it is.
 type Truth struct {
-	// Count is the number of transactions.
+	// Count is the number of transactions served with a usable id.
 	Count int
+	// Quarantined is the number of transactions served without a usable id (TrickNoID,
+	// TrickBadID); they are in no other field.
+	Quarantined int
+	// UnreadableDonations is the number of counted transactions whose amount.donation is not a
+	// number (TrickMistyped): their donations are left out of Sums[cur].Donation, their total
+	// paid and covered fees are not.
+	UnreadableDonations int
 	// Sums are the amount totals by amount.currency.
 	Sums map[string]Sums
 	// Items counts the line items by direction and category.
@@ -52,11 +64,13 @@ const (
 
 // tally adds transactions up.
 type tally struct {
-	count int
-	sums  map[string]*[3]int64 // total paid, donation, covered fees
-	items map[ItemKey]int
-	cd    map[string]int
-	ids   []int64
+	count       int
+	quarantined int
+	unreadable  int
+	sums        map[string]*[3]int64 // total paid, donation, covered fees
+	items       map[ItemKey]int
+	cd          map[string]int
+	ids         []int64
 }
 
 func newTally() *tally {
@@ -86,13 +100,23 @@ func (t *tally) answers(level string, n int) {
 	}
 }
 
-// addPlan adds a generated transaction from its plan.
-func (t *tally) addPlan(g *generator, p *txPlan) {
+// addPlan adds a generated transaction from its plan, as served with trick tr ("" for none).
+func (t *tally) addPlan(g *generator, p *txPlan, tr Trick) {
+	switch tr {
+	case TrickNoID, TrickBadID:
+		t.quarantined++
+		return
+	}
 	t.count++
 	t.ids = append(t.ids, idBase+p.idx)
 	cp := &p.cp
 	a := p.amounts()
-	t.money(fundraisers[cp.fund].currency, a.totalPaid(), a.donation, a.covered)
+	don := a.donation
+	if tr == TrickMistyped {
+		t.unreadable++
+		don = 0
+	}
+	t.money(fundraisers[cp.fund].currency, a.totalPaid(), don, a.covered)
 	t.answers(LevelFundraiser, fundCustomData(cp.fund))
 	if cp.teamID != 0 {
 		t.answers(LevelTeam, g.teamCD(cp.teamID))
@@ -252,7 +276,8 @@ func contributionOf(tx *extract.Transaction) (*contribution, error) {
 }
 
 func (t *tally) truth() Truth {
-	tr := Truth{Count: t.count, Sums: map[string]Sums{}, Items: t.items, CustomData: t.cd, IDs: t.ids}
+	tr := Truth{Count: t.count, Quarantined: t.quarantined, UnreadableDonations: t.unreadable, Sums: map[string]Sums{},
+		Items: t.items, CustomData: t.cd, IDs: t.ids}
 	for cur, s := range t.sums {
 		tr.Sums[cur] = Sums{TotalPaid: decimal2(s[0]), Donation: decimal2(s[1]), CoveredFees: decimal2(s[2])}
 	}
