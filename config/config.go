@@ -193,6 +193,15 @@ type Sandbox struct {
 	RPS      float64 // the sandbox's own rate limit (0: none)
 	Faults   float64 // fraction of answers faulted (429, 5xx, truncated, slow)
 	Example  bool    // also serve the API's example transaction
+
+	// A hostile sandbox (crowdchangetest.Hostile): pages capped below the limit, the page
+	// parameter ignored, and a fraction of transactions mangled with tricks (comma-separated
+	// names; empty: all), each carrying Canary when it is set.
+	PageCap    int
+	IgnorePage bool
+	Hostile    float64
+	Tricks     string
+	Canary     string
 }
 
 // SetDefaults fills unset fields.
@@ -219,6 +228,12 @@ func (s Sandbox) Validate() error {
 	}
 	if s.RPS < 0 {
 		errs = append(errs, fmt.Errorf("sandbox-rps: %v must be >= 0", s.RPS))
+	}
+	if s.PageCap < 0 {
+		errs = append(errs, fmt.Errorf("sandbox-page-cap: %d must be >= 0", s.PageCap))
+	}
+	if s.Hostile < 0 || s.Hostile > 1 {
+		errs = append(errs, fmt.Errorf("sandbox-hostile: %v must be in [0, 1]", s.Hostile))
 	}
 	if !s.From.IsZero() && !s.To.IsZero() && s.To.Before(s.From) {
 		errs = append(errs, errors.New("sandbox-from, sandbox-to: to is before from"))

@@ -1,6 +1,9 @@
 package config
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // DuckDB is the embedded warehouse's configuration (package load).
 type DuckDB struct {
@@ -12,7 +15,17 @@ type DuckDB struct {
 	// machine's memory; ccsync's is 256MB, so that a run's memory stays flat whatever the
 	// warehouse's size (DuckDB spills to disk beyond it).
 	MemoryLimit string
+	// LockWait bounds how long opening the file waits, retrying with backoff, while another
+	// process holds it (DuckDB lets one process write a file, or several read it). ccsync holds
+	// the file only while it reads or commits, so the wait is short; 0 does not wait.
+	LockWait time.Duration
+	// Write opens the warehouse for writing in `ccsync query` (--write); it is read-only
+	// otherwise. The run verbs (backfill, sync) always write.
+	Write bool
 }
+
+// DefaultDuckDBLockWait is LockWait's default.
+const DefaultDuckDBLockWait = 30 * time.Second
 
 // SetDefaults fills unset fields.
 func (d *DuckDB) SetDefaults() {
@@ -21,6 +34,9 @@ func (d *DuckDB) SetDefaults() {
 	}
 	if d.MemoryLimit == "" {
 		d.MemoryLimit = "256MB"
+	}
+	if d.LockWait == 0 {
+		d.LockWait = DefaultDuckDBLockWait
 	}
 }
 
@@ -31,6 +47,9 @@ func (d DuckDB) Validate() error {
 	}
 	if d.Threads < 0 {
 		return errors.New("duckdb.threads: must be >= 0")
+	}
+	if d.LockWait < 0 {
+		return errors.New("duckdb-lock-wait: must be >= 0")
 	}
 	return nil
 }

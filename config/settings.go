@@ -67,6 +67,7 @@ var registry = []setting{
 	{name: "bq-credentials", usage: "service account key file (default: Application Default Credentials)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.Credentials) }},
 	{name: "bq-poll-interval", usage: "how often a BigQuery load job's state is read until it is done", value: func(c *Config) flag.Value { return (*durationValue)(&c.BigQuery.PollInterval) }},
 	{name: "bq-staging-bucket", usage: "Cloud Storage bucket to stage batches' Parquet files in before loading (default: upload with the load job)", value: func(c *Config) flag.Value { return (*stringValue)(&c.BigQuery.StagingBucket) }},
+	{name: "duckdb-lock-wait", usage: "how long opening the DuckDB file waits while another process holds it (0: no wait)", value: func(c *Config) flag.Value { return (*durationValue)(&c.DuckDB.LockWait) }},
 	// Logging
 	{name: "log-format", usage: "log format: auto (text on a terminal, else JSON), text or json", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Format) }},
 	{name: "log-level", usage: "log level: debug, info, warn or error", value: func(c *Config) flag.Value { return (*stringValue)(&c.Log.Level) }},
@@ -79,6 +80,11 @@ var registry = []setting{
 	{name: "sandbox-rps", usage: "sandbox: its own rate limit in requests per second (0: none)", value: func(c *Config) flag.Value { return (*floatValue)(&c.Sandbox.RPS) }},
 	{name: "sandbox-faults", usage: "sandbox: fraction of answers faulted (429, 5xx, truncated, slow)", value: func(c *Config) flag.Value { return (*floatValue)(&c.Sandbox.Faults) }},
 	{name: "sandbox-example", usage: "sandbox: also serve the API's example transaction", value: func(c *Config) flag.Value { return (*boolValue)(&c.Sandbox.Example) }},
+	{name: "sandbox-page-cap", usage: "sandbox: cap every page at this many transactions whatever the limit (0: no cap)", value: func(c *Config) flag.Value { return (*intValue)(&c.Sandbox.PageCap) }},
+	{name: "sandbox-ignore-page", usage: "sandbox: answer page 1 whatever page is asked", value: func(c *Config) flag.Value { return (*boolValue)(&c.Sandbox.IgnorePage) }},
+	{name: "sandbox-hostile", usage: "sandbox: fraction of transactions mangled with a trick (invalid UTF-8, mistyped or ISO fields, no id)", value: func(c *Config) flag.Value { return (*floatValue)(&c.Sandbox.Hostile) }},
+	{name: "sandbox-tricks", usage: "sandbox: the tricks to draw from, comma-separated (default: all of invalid-utf8, mistyped, iso-date, money-string, int-string, no-id, bad-id)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Sandbox.Tricks) }},
+	{name: "sandbox-canary", usage: "sandbox: a string planted in every mangled transaction (to check that no output leaks row values)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Sandbox.Canary) }},
 	{name: "addr", verbs: []string{"sandbox"}, usage: "address to listen on", value: func(c *Config) flag.Value { return (*stringValue)(&c.Sandbox.Addr) }},
 	// Run
 	{name: "from", verbs: rangeVerbs, usage: "first day of the range (YYYY-MM-DD, UTC)", value: func(c *Config) flag.Value { return (*dateValue)(&c.Run.From) }},
@@ -99,6 +105,7 @@ var registry = []setting{
 	{name: "max-lag", verbs: []string{"status"}, usage: "status: exit 4 when the date watermark lags more than this", value: func(c *Config) flag.Value { return (*durationValue)(&c.Run.MaxLag) }},
 	{name: "table", verbs: []string{"schema"}, usage: "schema: only this table (with bigquery-json: the JSON array `bq mk --table` takes)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Output.Table) }},
 	{name: "format", verbs: []string{"query", "status", "schema", "config"}, usage: "output format (query: table, csv, json; status: table, json; schema: sql, bigquery-json)", value: func(c *Config) flag.Value { return (*stringValue)(&c.Output.Format) }},
+	{name: "write", verbs: []string{"query"}, usage: "query: open the warehouse for writing (read-only otherwise)", value: func(c *Config) flag.Value { return (*boolValue)(&c.DuckDB.Write) }},
 }
 
 func (s setting) accepts(verb string) bool {

@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,9 +32,9 @@ var checkWindow = Window{
 	End:    time.Date(2000, 1, 1, 0, 0, 1, 0, time.UTC),
 }
 
-// errNoID is a transaction without a readable numeric id: it cannot be deduplicated or versioned,
-// so the page it is on is invalid.
-var errNoID = errors.New("a transaction has no readable numeric id")
+// errNoID is an item without a readable numeric id: it cannot be deduplicated or versioned, so it
+// is quarantined (WindowResult.Quarantined).
+var errNoID = errors.New("no readable numeric id")
 
 // Client reads GET /v2/private/transactions. It is safe for concurrent use: windows fetched at the
 // same time share its rate limiter (and that of any client given the same WithLimiter), its
@@ -45,6 +47,7 @@ type Client struct {
 	hc        *http.Client
 	retry     *RetryTransport
 	pages     atomic.Int64
+	pageCap   atomic.Int64 // the page size the API was seen to cap pages at (0: none seen)
 
 	// The key lives only in these closures, so that no formatting of a Client can print it.
 	authorize func(h http.Header)
@@ -62,6 +65,7 @@ type clientOptions struct {
 	limiter  *rate.Limiter
 	version  string
 	maxPages int
+	paging   Paging
 }
 
 // Option configures a Client.
@@ -93,6 +97,10 @@ func WithVersion(v string) Option { return func(c *Client) { c.opts.version = v 
 
 // WithMaxPages sets the most pages one window may have (default DefaultMaxPages).
 func WithMaxPages(n int) Option { return func(c *Client) { c.opts.maxPages = n } }
+
+// WithPaging sets how the client tells that a window has no more pages (default
+// PagingShortPage).
+func WithPaging(p Paging) Option { return func(c *Client) { c.opts.paging = p } }
 
 // NewClient returns a client for the API that cfg describes. Unset fields of cfg take their
 // defaults; the configuration must then be valid (a plain http:// base URL is refused unless its
@@ -188,6 +196,9 @@ type WindowResult struct {
 	Window Window
 	// Transactions are in the API's order, each id once (the first time it was seen).
 	Transactions []Fetched
+	// Quarantined are the items of the window that are not transactions ccsync can keep as
+	// versions (no readable numeric id), whole and in the API's order.
+	Quarantined []Quarantined
 	// Pages is the number of pages read.
 	Pages int
 	// Duplicates counts the transactions dropped because their id was already seen in the window.
@@ -196,11 +207,55 @@ type WindowResult struct {
 	Requests int
 }
 
-// FetchWindow reads every page of the window, from page 1 with limit cfg.PageSize, until a page
-// shorter than the limit (the answer's count is never trusted), and returns its transactions
-// deduplicated by id. Every request is retried as RetryTransport says; a page whose body is
-// truncated or invalid is retried like a 5xx. A transaction without a readable numeric id fails
-// the window. The window must be valid (Window.Validate).
+// Quarantined is an item of a page that cannot be kept as a transaction version: it has no
+// readable numeric id, so it can be neither deduplicated nor versioned. It is kept whole, with
+// where it was found and why, so that nothing is lost and its window can still be committed.
+type Quarantined struct {
+	// Raw is the item exactly as the API sent it.
+	Raw json.RawMessage
+	// Page (from 1) and Position (from 0) locate the item in the window's answers.
+	Page, Position int
+	// Reason says what is wrong with the item; it names no value.
+	Reason string
+}
+
+// Paging says when a window has no more pages.
+type Paging int
+
+const (
+	// PagingShortPage ends a window on a page shorter than the limit once the API's count agrees
+	// that every row was read, and confirms a short page that looks like a capped one with one
+	// more request. It is the extraction's mode: nearly no request more than the rows need.
+	PagingShortPage Paging = iota
+	// PagingUntilEmpty reads until an empty page, whatever the pages' lengths and the count say:
+	// one more request per window, and blind to no cap. verify reads this way, with another page
+	// size, so that a paging bug of the extraction shows up as a difference.
+	PagingUntilEmpty
+)
+
+// ErrPagingBroken is a window whose pages cannot be trusted to end: the API answered the same
+// page again (it ignores the page parameter), or kept sending pages without a new transaction.
+// It is permanent: retrying the window would read the same pages.
+var ErrPagingBroken = errors.New("the API's paging is broken")
+
+// maxStalePages is how many pages in a row may bring no transaction not already seen in the
+// window before the window fails with ErrPagingBroken.
+const maxStalePages = 2
+
+// FetchWindow reads every page of the window, from page 1 with limit cfg.PageSize, and returns
+// its transactions deduplicated by id, and the items without a readable id in Quarantined.
+//
+// When the window ends (the client's Paging, PagingShortPage unless WithPaging): a page of at
+// least the limit (or of the page size the API was seen to cap pages at) is followed by the next
+// one; an empty page ends the window; a shorter page ends it when the answer's count is the
+// number of items read so far, and is followed by the next page when the count says more exist.
+// Without a usable count, a short page whose length looks like a cap (a multiple of 10 or 25) is
+// confirmed by one more request; if that page has rows, the API caps its pages, the client
+// remembers the cap for every later window, and reads on.
+//
+// A page identical to the previous one, or maxStalePages pages in a row without a new id, fail
+// the window with ErrPagingBroken. Every request is retried as RetryTransport says; a page whose
+// body is truncated or invalid is retried like a 5xx. The window must be valid (Window.Validate).
 func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("fetching window %s: %w", w, err)
@@ -208,9 +263,15 @@ func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, erro
 	log := c.log.WithField("window", w.String())
 	res := &WindowResult{Window: w}
 	seen := make(map[int64]struct{})
+	var (
+		read      int64    // items on the pages so far, whatever became of them
+		prevHash  [32]byte // of the previous page's items
+		stale     int      // pages in a row without a new id
+		shortPrev int      // length of the previous page when it was short and not empty
+	)
 	for page := 1; ; page++ {
 		if page > c.opts.maxPages {
-			return nil, fmt.Errorf("fetching window %s: still no page shorter than %d transactions after %d pages; giving up", w, c.pageSize, c.opts.maxPages)
+			return nil, fmt.Errorf("fetching window %s: %w: still no last page after %d pages; giving up", w, ErrPagingBroken, c.opts.maxPages)
 		}
 		p, attempts, err := c.fetchPage(ctx, w, page, c.pageSize)
 		res.Requests += int(attempts)
@@ -218,10 +279,22 @@ func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, erro
 			return nil, err
 		}
 		res.Pages++
+		n := len(p.Data)
+		read += int64(n)
+		hash := pageHash(p.Data)
+		if n > 0 && page > 1 && hash == prevHash {
+			return nil, fmt.Errorf("fetching window %s: %w: page %d is the same as page %d (does the API ignore %q?)", w, ErrPagingBroken, page, page-1, ParamPage)
+		}
+		prevHash = hash
+		fresh := 0 // items new to the window: transactions not seen yet, and quarantined items
 		for i, raw := range p.Data {
 			f, err := decodeItem(raw)
 			if err != nil {
-				return nil, fmt.Errorf("fetching window %s: page %d, item %d: %w", w, page, i+1, err)
+				fresh++
+				res.Quarantined = append(res.Quarantined, Quarantined{Raw: raw, Page: page, Position: i, Reason: err.Error()})
+				log.WithFields(logrus.Fields{"page": page, "position": i, "reason": err.Error()}).
+					Warn("an item has no readable id; quarantined")
+				continue
 			}
 			if _, dup := seen[f.ID]; dup {
 				res.Duplicates++
@@ -230,25 +303,100 @@ func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, erro
 				continue
 			}
 			seen[f.ID] = struct{}{}
+			fresh++
 			if f.Err != nil {
 				log.WithFields(logrus.Fields{"id": f.ID, "page": page, "error": f.Err.Error()}).
 					Warn("transaction only partly decoded; its raw JSON is kept")
 			}
 			res.Transactions = append(res.Transactions, f)
 		}
-		log.WithFields(logrus.Fields{"page": page, "items": len(p.Data), "attempts": attempts}).Debug("fetched a page")
-		if len(p.Data) > c.pageSize {
-			log.WithFields(logrus.Fields{"page": page, "items": len(p.Data), "limit": c.pageSize}).
+		if n > 0 && fresh == 0 {
+			if stale++; stale >= maxStalePages {
+				return nil, fmt.Errorf("fetching window %s: %w: %d pages in a row brought no new transaction (does the API ignore %q?)", w, ErrPagingBroken, stale, ParamPage)
+			}
+		} else {
+			stale = 0
+		}
+		log.WithFields(logrus.Fields{"page": page, "items": n, "attempts": attempts}).Debug("fetched a page")
+		if n > c.pageSize {
+			log.WithFields(logrus.Fields{"page": page, "items": n, "limit": c.pageSize}).
 				Warn("the API sent more transactions than the limit; reading on")
 		}
-		if len(p.Data) < c.pageSize {
+		if shortPrev > 0 && n > 0 && c.learnCap(shortPrev) {
+			log.WithFields(logrus.Fields{"page": page - 1, "items": shortPrev, "limit": c.pageSize}).
+				Warn("the API caps its pages below the limit; reading on, and treating pages of this length as full from now on")
+		}
+		if !c.morePages(n, p.Count, read, log.WithField("page", page)) {
 			break
+		}
+		shortPrev = 0
+		if n > 0 && n < c.fullPage() {
+			shortPrev = n
 		}
 	}
 	log.WithFields(logrus.Fields{
-		"pages": res.Pages, "transactions": len(res.Transactions), "duplicates": res.Duplicates, "requests": res.Requests,
+		"pages": res.Pages, "transactions": len(res.Transactions), "duplicates": res.Duplicates,
+		"quarantined": len(res.Quarantined), "requests": res.Requests,
 	}).Debug("fetched a window")
 	return res, nil
+}
+
+// fullPage is the length of a page that may have a successor: the limit, or the cap the API was
+// seen to put on pages.
+func (c *Client) fullPage() int {
+	if capped := int(c.pageCap.Load()); capped > 0 && capped < c.pageSize {
+		return capped
+	}
+	return c.pageSize
+}
+
+// learnCap remembers that the API caps pages at n rows; it reports whether that is news.
+func (c *Client) learnCap(n int) bool {
+	for {
+		old := c.pageCap.Load()
+		if old != 0 && int(old) <= n {
+			return false
+		}
+		if c.pageCap.CompareAndSwap(old, int64(n)) {
+			return true
+		}
+	}
+}
+
+// morePages says whether the page after one of n items (the answer's count, read items on the
+// pages so far) must be read.
+func (c *Client) morePages(n int, count, read int64, log *logrus.Entry) bool {
+	switch {
+	case n == 0:
+		if count > read {
+			log.WithFields(logrus.Fields{"count": count, "read": read}).
+				Warn("the API's count says more transactions exist than it sent; it sent an empty page, so the window ends")
+		}
+		return false
+	case n >= c.fullPage():
+		return true
+	case c.opts.paging == PagingUntilEmpty:
+		return true
+	case count > read:
+		return true // the count says more exist: a page shorter than the limit is a capped one
+	case count == read:
+		return false // the count confirms that every row was read
+	}
+	// No usable count (absent, or less than the rows read): a short page of a round length may
+	// be a cap, which one more request tells.
+	return n%10 == 0 || n%25 == 0
+}
+
+// pageHash identifies a page by its items' bytes.
+func pageHash(items []json.RawMessage) [32]byte {
+	h := sha256.New()
+	for _, it := range items {
+		h.Write(it)
+		h.Write([]byte{0})
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // FetchPage reads one page (from 1) of the window with limit cfg.PageSize.
@@ -390,40 +538,47 @@ func decodePage(body []byte) (*Page, error) {
 	return p, nil
 }
 
-// decodeItem reads one transaction: its id (required), then the typed model, keeping what decoded.
+// decodeItem reads one transaction: its id (required: an item without one is quarantined), then
+// the typed model, field by field where the whole does not decode (see decodeTransaction).
 func decodeItem(raw json.RawMessage) (Fetched, error) {
-	var probe struct {
-		ID json.Number `json:"id"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return Fetched{}, errNoID
-	}
-	id, err := probe.ID.Int64()
-	if err != nil || id <= 0 {
-		return Fetched{}, errNoID
+	id, err := itemID(raw)
+	if err != nil {
+		return Fetched{}, err
 	}
 	f := Fetched{ID: id, Raw: raw}
-	if err := json.Unmarshal(raw, &f.Tx); err != nil {
-		f.Err = valueFreeDecodeError(err)
-	}
+	f.Err = decodeTransaction(raw, &f.Tx)
 	f.Tx.ID = id
 	return f, nil
 }
 
-// valueFreeDecodeError rewrites a decoding error so that it names the field but not the value
-// (encoding/json quotes numbers in its type errors).
-func valueFreeDecodeError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		kind, _, _ := strings.Cut(te.Value, " ")
-		field := te.Field
-		if field == "" {
-			field = "(the transaction)"
-		}
-		return fmt.Errorf("decoding the transaction: field %s: a JSON %s does not fit %v", field, kind, te.Type)
+// itemID reads an item's "id": a positive integer, as a JSON number or a string of digits. Its
+// errors wrap errNoID and name no value.
+func itemID(raw json.RawMessage) (int64, error) {
+	var probe struct {
+		ID json.RawMessage `json:"id"`
 	}
-	// The model's own types (Money, DateTime, Date, JSONText) never put the value in their errors.
-	return fmt.Errorf("decoding the transaction: %w", err)
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return 0, fmt.Errorf("%w: the item is not a JSON object", errNoID)
+	}
+	b := bytes.TrimSpace(probe.ID)
+	switch {
+	case len(b) == 0:
+		return 0, fmt.Errorf("%w: the item has no \"id\"", errNoID)
+	case string(b) == "null":
+		return 0, fmt.Errorf("%w: \"id\" is null", errNoID)
+	}
+	if b[0] == '"' {
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return 0, fmt.Errorf("%w: \"id\" is not a string that can be read", errNoID)
+		}
+		b = []byte(s)
+	}
+	id, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w: \"id\" is not a positive integer", errNoID)
+	}
+	return id, nil
 }
 
 func defaultBaseTransport() http.RoundTripper {

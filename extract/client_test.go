@@ -19,7 +19,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Paging ends on the first page shorter than the limit, whatever `count` claims.
+// Paging ends on the first page shorter than the limit once the count agrees (or when no usable
+// count says otherwise); a count that says more exist is followed to an empty page.
 func TestFetchWindowPaging(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -27,7 +28,7 @@ func TestFetchWindowPaging(t *testing.T) {
 		count     int64 // what the API claims (-1: the truth)
 		wantPages int
 	}{
-		{"short last page, count lies high", 7, 1000, 3},
+		{"short last page, count lies high: one more request", 7, 1000, 4},
 		{"short last page, count lies zero", 7, 0, 3},
 		{"exact multiple ends on an empty page", 6, -1, 3},
 		{"empty window", 0, 5, 1},
@@ -108,9 +109,9 @@ func TestFetchWindowDuplicates(t *testing.T) {
 			wantLogs: []string{"id=1 page=1"},
 		},
 		{
-			name:     "a whole page again, then an empty page",
-			pages:    [][]json.RawMessage{txs(1, 2, 3), txs(1, 2, 3), nil},
-			wantIDs:  seq(1, 3),
+			name:     "a whole page again in another order, then new ones",
+			pages:    [][]json.RawMessage{txs(1, 2, 3), txs(3, 2, 1), txs(4)},
+			wantIDs:  seq(1, 4),
 			wantDups: 3,
 			wantLogs: []string{"id=1 page=2", "id=2 page=2", "id=3 page=2"},
 		},
@@ -204,22 +205,125 @@ func TestFetchWindowPartlyDecoded(t *testing.T) {
 	assertNoValues(t, logs)
 }
 
-// A transaction without a readable id fails its page at once: permanent, named by page and item,
-// no values.
-func TestFetchWindowMissingID(t *testing.T) {
+// An item without a readable id is quarantined whole, with its page, position and a value-free
+// reason; the rest of the window is kept and nothing is retried.
+func TestFetchWindowQuarantinesItemsWithoutID(t *testing.T) {
 	noID := json.RawMessage(`{"type":"charge","billing":{"name":"Ada Privatename"},"amount":{"total_paid":105.15}}`)
-	h := newHarness(t, pages(txs(1, 2, 3), []json.RawMessage{tx(4), noID}), nil)
+	badID := json.RawMessage(`{"id":"Ada Privatename","type":"charge"}`)
+	h := newHarness(t, pages(txs(1, 2, 3), []json.RawMessage{tx(4), noID, badID}), nil)
 	res, err := h.client.FetchWindow(context.Background(), day1)
-	if err == nil {
-		t.Fatalf("got %d transactions, want an error", len(res.Transactions))
+	if err != nil {
+		t.Fatal(err)
 	}
-	msg := err.Error()
-	if !strings.Contains(msg, "page 2, item 2") || !strings.Contains(msg, day1.String()) || extract.IsTransient(err) {
-		t.Errorf("error %q (transient %v)", msg, extract.IsTransient(err))
+	if got := fmtIDs(ids(res.Transactions)); got != fmtIDs(seq(1, 4)) {
+		t.Errorf("ids %s", got)
 	}
-	assertNoValues(t, msg)
-	if n := len(h.api.requests()); n != 2 {
-		t.Errorf("%d requests, want 2 (no retry)", n)
+	if len(res.Quarantined) != 2 {
+		t.Fatalf("%d quarantined, want 2", len(res.Quarantined))
+	}
+	for i, want := range []struct {
+		raw    json.RawMessage
+		pos    int
+		reason string
+	}{{noID, 1, `no "id"`}, {badID, 2, "not a positive integer"}} {
+		q := res.Quarantined[i]
+		if !bytes.Equal(q.Raw, want.raw) || q.Page != 2 || q.Position != want.pos || !strings.Contains(q.Reason, want.reason) {
+			t.Errorf("quarantined %d: page %d, position %d, reason %q, raw kept %v", i, q.Page, q.Position, q.Reason, bytes.Equal(q.Raw, want.raw))
+		}
+		assertNoValues(t, q.Reason)
+	}
+	if n := len(h.api.requests()); n != 3 {
+		t.Errorf("%d requests, want 3 (two full pages and the empty one; no retry)", n)
+	}
+	assertNoValues(t, h.logs.String())
+}
+
+// An API that ignores the page parameter (the same page again, or pages without a new id) fails
+// the window within a few requests, with a permanent error that says so.
+func TestFetchWindowPagingBroken(t *testing.T) {
+	tests := []struct {
+		name     string
+		answer   func(int, *http.Request) reply
+		wantReqs int
+	}{
+		{"the same page every time", always(reply{body: pageBody(9, txs(1, 2, 3))}), 2},
+		{"the same ids, other bytes", func(n int, _ *http.Request) reply {
+			if n%2 == 0 {
+				return reply{body: pageBody(9, txs(3, 2, 1))}
+			}
+			return reply{body: pageBody(9, txs(1, 2, 3))}
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.answer, nil)
+			_, err := h.client.FetchWindow(context.Background(), day1)
+			if !errors.Is(err, extract.ErrPagingBroken) || extract.IsTransient(err) || !strings.Contains(err.Error(), `ignore "page"`) {
+				t.Fatalf("got %v, want ErrPagingBroken naming the page parameter", err)
+			}
+			if n := len(h.api.requests()); n != tt.wantReqs {
+				t.Errorf("%d requests, want %d", n, tt.wantReqs)
+			}
+		})
+	}
+}
+
+// An API that caps its pages below the limit loses nothing: the count says more exist, or a short
+// page of a round length is confirmed with one more request; the cap is then remembered, so that
+// later windows read on after a capped page without asking again.
+func TestFetchWindowCappedPages(t *testing.T) {
+	const pageCap = 10
+	capped := func(items []json.RawMessage, count int64) func(int, *http.Request) reply {
+		return func(_ int, r *http.Request) reply {
+			page, _ := strconv.Atoi(r.URL.Query().Get(extract.ParamPage))
+			limit, _ := strconv.Atoi(r.URL.Query().Get(extract.ParamLimit))
+			size := min(limit, pageCap)
+			lo, hi := min((page-1)*size, len(items)), min(page*size, len(items))
+			c := count
+			if c < 0 {
+				c = int64(len(items))
+			}
+			return reply{body: pageBody(c, items[lo:hi])}
+		}
+	}
+	big := func(c *config.API) { c.PageSize = 100 }
+	tests := []struct {
+		name      string
+		n         int64
+		count     int64 // -1: the truth
+		wantPages int
+	}{
+		{"count says more", 25, -1, 3},
+		{"no count: round short pages are confirmed", 25, 0, 3},
+		{"no count, exact multiple", 20, 0, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, capped(txs(seq(1, tt.n)...), tt.count), big)
+			res, err := h.client.FetchWindow(context.Background(), day1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmtIDs(ids(res.Transactions)), fmtIDs(seq(1, tt.n)); got != want {
+				t.Errorf("ids %s, want %s", got, want)
+			}
+			if res.Pages != tt.wantPages {
+				t.Errorf("%d pages, want %d", res.Pages, tt.wantPages)
+			}
+			if !strings.Contains(h.logs.String(), "caps its pages") {
+				t.Errorf("the cap is not logged:\n%s", h.logs.String())
+			}
+			// The cap is remembered: a second window reads on after a page of the cap's length
+			// even without a count.
+			h.api.reset(capped(txs(seq(1, 15)...), 0))
+			res, err = h.client.FetchWindow(context.Background(), day1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Transactions) != 15 || res.Pages != 2 {
+				t.Errorf("second window: %d transactions in %d pages, want 15 in 2", len(res.Transactions), res.Pages)
+			}
+		})
 	}
 }
 
@@ -454,7 +558,7 @@ func TestFetchWindowPermanentErrors(t *testing.T) {
 			name:    "404 HTML",
 			rep:     reply{status: 404, body: []byte("<html><body>Not Found: Ada Privatename</body></html>")},
 			want:    extract.APIError{StatusCode: 404},
-			wantMsg: "crowdchange: 404 Not Found",
+			wantMsg: "crowdchange: 404 Not Found: no API answers at this address; check --api-url or --region",
 		},
 	}
 	for _, tt := range tests {
@@ -470,6 +574,9 @@ func TestFetchWindowPermanentErrors(t *testing.T) {
 			}
 			if ae.Error() != tt.wantMsg {
 				t.Errorf("Error() = %q\nwant %q", ae.Error(), tt.wantMsg)
+			}
+			if errors.Is(err, extract.ErrNotFound) != (tt.want.StatusCode == 404) {
+				t.Errorf("ErrNotFound %v for status %d", errors.Is(err, extract.ErrNotFound), tt.want.StatusCode)
 			}
 			if errors.Is(err, extract.ErrForbidden) != tt.wantForbidden || extract.IsTransient(err) {
 				t.Errorf("forbidden %v, transient %v", errors.Is(err, extract.ErrForbidden), extract.IsTransient(err))
@@ -635,6 +742,36 @@ func TestAttemptTimeout(t *testing.T) {
 			}
 			if s := h.client.Stats(); s.Retries != 1 || s.InvalidBodies != tt.invalid {
 				t.Errorf("stats %+v", s)
+			}
+			// A body that drips until the timeout is not silent: the retry is logged at info
+			// level with its cause.
+			if logs := h.logs.String(); !strings.Contains(logs, `level=info msg="retrying a request to the API"`) || !strings.Contains(logs, `cause="timed out (--timeout)"`) {
+				t.Errorf("no info line with the cause:\n%s", logs)
+			}
+		})
+	}
+}
+
+// Every retry is logged at info level with its cause.
+func TestRetriesAreLoggedWithTheirCause(t *testing.T) {
+	tests := []struct {
+		rep   reply
+		cause string
+	}{
+		{reply{status: 429, header: map[string]string{"Retry-After": "0"}}, `cause="throttled (429)"`},
+		{reply{status: 503}, `cause="server error (503)"`},
+		{reply{cut: true, body: pageBody(2, txs(1, 2))[:40]}, `cause="invalid or truncated body"`},
+		{reply{drop: true}, `cause="network error"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cause, func(t *testing.T) {
+			h := newHarness(t, scripted(okPage(), tt.rep), nil)
+			if _, err := h.client.FetchWindow(context.Background(), day1); err != nil {
+				t.Fatal(err)
+			}
+			logs := h.logs.String()
+			if !strings.Contains(logs, `level=info msg="retrying a request to the API"`) || !strings.Contains(logs, tt.cause) {
+				t.Errorf("want an info line with %s in\n%s", tt.cause, logs)
 			}
 		})
 	}

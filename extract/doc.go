@@ -12,12 +12,23 @@
 //
 // # Paging
 //
-// Client.FetchWindow reads pages 1, 2, ... with limit=PageSize, sorted by id ascending, until a
-// page shorter than the limit: the answer's count is never trusted. Transactions are deduplicated
-// by id within the window (the first is kept, the rest counted and logged with their id). Each
-// transaction is kept as its raw JSON and decoded into the typed model; a field the model cannot
-// decode is reported in Fetched.Err and never fails the run, but a transaction without a numeric
-// id fails its page.
+// Client.FetchWindow reads pages 1, 2, ... with limit=PageSize, sorted by id ascending, until the
+// API has nothing more for the window: a full page is followed by the next; an empty page ends
+// the window; a shorter page ends it when the answer's count agrees that every row was read, and
+// is followed by the next page when the count says more exist (an API that caps its pages below
+// the limit). Without a usable count, a short page of a round length is confirmed with one more
+// request, and a cap seen once is remembered by the Client. A page that repeats the previous one,
+// or two pages in a row without a new id, fail the window with ErrPagingBroken (an API that
+// ignores the page parameter). WithPaging(PagingUntilEmpty) reads until an empty page whatever
+// the lengths and the count say (verify).
+//
+// Transactions are deduplicated by id within the window (the first is kept, the rest counted and
+// logged with their id). Each transaction is kept as its raw JSON and decoded into the typed model:
+// when the whole does not decode, it is decoded field by field (decodeTransaction), so that one
+// mistyped field leaves only that field empty, named in Fetched.Err (a *DecodeError); obvious
+// variants (ISO 8601 dates, numbers and booleans as JSON strings) are accepted. An item without a
+// readable numeric id is not a transaction ccsync can version: it is quarantined whole
+// (WindowResult.Quarantined) and the rest of the window is kept.
 //
 // # Retries and rate limiting
 //
@@ -27,11 +38,12 @@
 // or not a valid page (ErrInvalidBody), up to MaxAttempts attempts, waiting for Retry-After when
 // the API sends one (seconds or an HTTP date, capped at DefaultMaxRetryAfter) and otherwise a
 // capped exponential backoff with full jitter. Every other status is permanent: 403 (and 401)
-// unwrap to ErrForbidden and stop the run at once; 400, 404, 422 become an APIError decoded from
+// unwrap to ErrForbidden and stop the run at once, 404 unwraps to ErrNotFound (a wrong base URL);
+// 400, 404, 422 become an APIError decoded from
 // either of the API's error envelopes. IsTransient tells the two kinds apart after the fact. Each
 // attempt is bounded by the configured timeout, body included; waiting for the limiter and backing
-// off are not. Waits go through an injectable Sleeper and the jitter through an injectable random
-// source, so tests never sleep.
+// off are not. Every retry is logged at info level with its cause. Waits go through an injectable
+// Sleeper and the jitter through an injectable random source, so tests never sleep.
 //
 // # Secrets and row values
 //

@@ -19,6 +19,11 @@ import (
 // Nothing is retried after it; the command line exits with code 3.
 var ErrForbidden = errors.New("the API refused the key (403 Forbidden)")
 
+// ErrNotFound is what an APIError with status 404 unwraps to: the base URL does not serve the
+// API (a wrong --api-url or --region). It is a configuration error: the command line exits with
+// code 2.
+var ErrNotFound = errors.New("the API has no such endpoint (404 Not Found)")
+
 // ErrInvalidBody is a 2xx answer whose body is not a complete, valid page (truncated, not JSON,
 // not the page envelope). It is retried like a 5xx, within the same attempt budget.
 var ErrInvalidBody = errors.New("the API sent an invalid or truncated body")
@@ -49,8 +54,11 @@ func (e *APIError) Error() string {
 		b.WriteString(" ")
 		b.WriteString(t)
 	}
-	if errors.Is(e, ErrForbidden) {
+	switch {
+	case errors.Is(e, ErrForbidden):
 		b.WriteString(": the API refused the key; check CROWDCHANGE_API_KEY (or --api-key-file) and the region")
+	case errors.Is(e, ErrNotFound):
+		b.WriteString(": no API answers at this address; check --api-url or --region")
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
@@ -81,11 +89,14 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrForbidden for 403 (and 401, which also means the key is missing or wrong), so
-// that errors.Is(err, ErrForbidden) tells a refused key apart.
+// Unwrap returns ErrForbidden for 403 (and 401, which also means the key is missing or wrong) and
+// ErrNotFound for 404, so that errors.Is tells a refused key and a wrong address apart.
 func (e *APIError) Unwrap() error {
-	if e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusUnauthorized {
+	switch e.StatusCode {
+	case http.StatusForbidden, http.StatusUnauthorized:
 		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
 	}
 	return nil
 }

@@ -61,12 +61,20 @@ func newFakeAPI(t *testing.T, answer func(n int, r *http.Request) reply) *fakeAP
 	return f
 }
 
+// reset forgets the requests so far and answers with answer from now on.
+func (f *fakeAPI) reset(answer func(n int, r *http.Request) reply) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs, f.answer = nil, answer
+}
+
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, recorded{path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone()})
 	n := len(f.reqs)
+	answer := f.answer
 	f.mu.Unlock()
-	rep := f.answer(n, r)
+	rep := answer(n, r)
 	if rep.drop {
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
@@ -173,14 +181,19 @@ func paged(items []json.RawMessage, count int64) func(int, *http.Request) reply 
 	}
 }
 
-// pages serves the given pages in order by page number (beyond them: empty pages).
+// pages serves the given pages in order by page number (beyond them: empty pages), with their
+// total length as the count.
 func pages(ps ...[]json.RawMessage) func(int, *http.Request) reply {
+	var count int64
+	for _, p := range ps {
+		count += int64(len(p))
+	}
 	return func(_ int, r *http.Request) reply {
 		page, _ := strconv.Atoi(r.URL.Query().Get(extract.ParamPage))
 		if page >= 1 && page <= len(ps) {
-			return reply{body: pageBody(99, ps[page-1])}
+			return reply{body: pageBody(count, ps[page-1])}
 		}
-		return reply{body: pageBody(99, nil)}
+		return reply{body: pageBody(count, nil)}
 	}
 }
 

@@ -281,7 +281,7 @@ func TestDecodeItem(t *testing.T) {
 			}},
 		{name: "bad money", raw: `{"id":7,"amount":{"total_paid":"12 dollars"}}`, wantID: 7, wantErr: "money", forbidden: "12 dollars"},
 		{name: "bad date", raw: `{"id":8,"date":"31/12/2024"}`, wantID: 8, wantErr: "datetime", forbidden: "31/12"},
-		{name: "quoted id still names the transaction", raw: `{"id":"9","type":"charge"}`, wantID: 9, wantErr: "id"},
+		{name: "quoted id is read", raw: `{"id":"9","type":"charge"}`, wantID: 9},
 		{name: "no id", raw: `{"type":"charge"}`, noID: true},
 		{name: "null id", raw: `{"id":null}`, noID: true},
 		{name: "zero id", raw: `{"id":0}`, noID: true},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -60,9 +61,23 @@ func (m Money) MarshalJSON() ([]byte, error) {
 // JSON null.
 type DateTime struct{ time.Time }
 
-// UnmarshalJSON parses "YYYY-MM-DD hh:mm:ss" (an ISO "T" separator is accepted too) as UTC.
+// dateTimeLayouts are the layouts a DateTime is read in: the API's, then the obvious ISO 8601
+// variants (a "T" separator, fractional seconds, "Z" or a UTC offset, a bare date at midnight).
+// A time with an offset is converted to UTC.
+var dateTimeLayouts = []string{
+	DateTimeLayout,
+	"2006-01-02T15:04:05",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999",
+	DateLayout,
+}
+
+// UnmarshalJSON parses "YYYY-MM-DD hh:mm:ss" as UTC, and the ISO 8601 variants of
+// dateTimeLayouts.
 func (d *DateTime) UnmarshalJSON(b []byte) error {
-	t, err := parseTime(b, DateTimeLayout, "2006-01-02T15:04:05")
+	t, err := parseTime(b, dateTimeLayouts...)
 	if err != nil {
 		return fmt.Errorf("datetime: %w", err)
 	}
@@ -81,9 +96,17 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 // Date is a calendar date written by the API as "YYYY-MM-DD". The zero Date is JSON null.
 type Date struct{ time.Time }
 
-// UnmarshalJSON parses "YYYY-MM-DD".
+// UnmarshalJSON parses "YYYY-MM-DD"; a date written with a time of day (any layout DateTime
+// reads) is the calendar date written, whatever the time and offset.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	t, err := parseTime(b, DateLayout)
+	if err != nil {
+		if t, err = parseTime(b, dateTimeLayouts...); err == nil && !t.IsZero() {
+			var s string
+			_ = json.Unmarshal(bytes.TrimSpace(b), &s)
+			t, err = time.ParseInLocation(DateLayout, strings.TrimSpace(s)[:len(DateLayout)], time.UTC)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("date: %w", err)
 	}
@@ -158,9 +181,10 @@ func parseTime(b []byte, layouts ...string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
+	s = strings.TrimSpace(s)
 	for _, l := range layouts {
 		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
-			return t, nil
+			return t.UTC(), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("not in the layout %s", layouts[0])

@@ -234,11 +234,11 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("giving up after %s: %w", plural(attempt, "attempt"), o.err)
 		}
 		wait := t.waitAfter(attempt, o, log)
-		fields := logrus.Fields{"status": o.status, "attempt": attempt, "wait": wait}
+		fields := logrus.Fields{"status": o.status, "attempt": attempt, "wait": wait, "cause": retryCause(o)}
 		if o.err != nil {
 			fields["error"] = o.err.Error()
 		}
-		log.WithFields(fields).Debug("retrying a request to the API")
+		log.WithFields(fields).Info("retrying a request to the API")
 		t.retries.Add(1)
 		if t.cfg.OnBackoff != nil {
 			t.cfg.OnBackoff(attempt, o.status, wait)
@@ -310,6 +310,23 @@ func (t *RetryTransport) try(ctx context.Context, req *http.Request) outcome {
 	default:
 		return outcome{resp: resp}
 	}
+}
+
+// retryCause names why an attempt is retried, for the log: its status, or what went wrong.
+func retryCause(o outcome) string {
+	switch {
+	case o.status == http.StatusTooManyRequests:
+		return "throttled (429)"
+	case o.status >= 500:
+		return fmt.Sprintf("server error (%d)", o.status)
+	case errors.Is(o.err, context.DeadlineExceeded):
+		return "timed out (--timeout)"
+	case errors.Is(o.err, ErrInvalidBody):
+		return "invalid or truncated body"
+	case o.err != nil:
+		return "network error"
+	}
+	return "unknown"
 }
 
 // waitAfter is the wait after the failed attempt (from 1): the Retry-After when the API sent one

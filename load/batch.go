@@ -78,7 +78,7 @@ type Run struct {
 	StartedAt, EndedAt   time.Time
 	Outcome, Error       string
 	Windows, WindowsSkipped, Pages, Requests, Retries, Throttled, Transactions, BytesLoaded,
-	UnknownFields, InvalidTransactions int64
+	UnknownFields, InvalidTransactions, Quarantined int64
 	// RowsPerTable counts the rows loaded per table; stored as a JSON object.
 	RowsPerTable map[string]int64
 }
@@ -127,6 +127,9 @@ type Batch struct {
 	files       map[string]string // after Close
 	bytes       int64             // after Close
 	removed     bool
+	// lock holds the exclusive lock on the directory's lock file for the batch's life, so that
+	// RemoveStaleBatches never removes it; the kernel releases it when the process dies.
+	lock *os.File
 }
 
 // tableFile is one table's Parquet file being written.
@@ -143,9 +146,11 @@ type bufferedWriter struct{ w *bufio.Writer }
 
 func (b bufferedWriter) Write(p []byte) (int, error) { return b.w.Write(p) }
 
-// NewBatch starts an empty batch whose files live in a new directory under dir (a temporary
-// directory the caller owns). runID and batchID must be non-empty: every row written must carry
-// them in _run_id and _batch_id. mem allocates the Parquet writers' buffers (nil: the default
+// NewBatch starts an empty batch whose files live in a new directory ccsync-batch-* under dir (a
+// temporary directory the caller owns; "" for the system's). The batch holds an exclusive lock on
+// a lock file in it until Remove, so that RemoveStaleBatches tells it from the directory of a
+// killed process. runID and batchID must be non-empty: every row written must carry them in
+// _run_id and _batch_id. mem allocates the Parquet writers' buffers (nil: the default
 // allocator).
 func NewBatch(dir, runID, batchID string, mem memory.Allocator) (*Batch, error) {
 	if runID == "" || batchID == "" {
@@ -154,12 +159,18 @@ func NewBatch(dir, runID, batchID string, mem memory.Allocator) (*Batch, error) 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	sub, err := os.MkdirTemp(dir, "ccsync-batch-*")
+	sub, err := os.MkdirTemp(dir, batchDirPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("new batch %s: creating its directory: %w", batchID, err)
 	}
+	lock, err := lockBatchDir(sub)
+	if err != nil {
+		_ = os.RemoveAll(sub)
+		return nil, fmt.Errorf("new batch %s: locking its directory: %w", batchID, err)
+	}
 	return &Batch{
 		dir:     sub,
+		lock:    lock,
 		runID:   runID,
 		batchID: batchID,
 		mem:     mem,
@@ -189,8 +200,8 @@ func (b *Batch) Write(table string, rec arrow.Record) error {
 		return fmt.Errorf("writing %s to batch %s: an earlier write failed: %w", table, b.batchID, b.failed)
 	}
 	t, ok := schemas.ByName(table)
-	if !ok || t.Kind != schemas.Data {
-		return fmt.Errorf("writing %s to batch %s: not a data table", table, b.batchID)
+	if !ok || (t.Kind != schemas.Data && t.Kind != schemas.Quarantine) {
+		return fmt.Errorf("writing %s to batch %s: not a table loaded in batches", table, b.batchID)
 	}
 	schema := t.ArrowSchema()
 	if !rec.Schema().Equal(schema) {
@@ -380,13 +391,20 @@ func (b *Batch) Bytes() int64 {
 	return b.bytes
 }
 
-// Remove closes the batch if needed and deletes its files and directory. It is idempotent.
+// Remove closes the batch if needed, deletes its files and directory, and releases the
+// directory's lock. It is idempotent.
 func (b *Batch) Remove() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	_ = b.closeLocked() // releases the writers' memory; the files are going anyway
 	b.removed = true
-	if err := os.RemoveAll(b.dir); err != nil {
+	err := os.RemoveAll(b.dir)
+	if b.lock != nil {
+		// Released once the directory is gone (or could not be: a later run removes it then).
+		_ = b.lock.Close()
+		b.lock = nil
+	}
+	if err != nil {
 		return fmt.Errorf("removing batch %s: %w", b.batchID, err)
 	}
 	return nil

@@ -48,8 +48,8 @@ func TestBatchWriteRefuses(t *testing.T) {
 		rec     func() arrow.Record
 		wantErr string
 	}{
-		{"unknown table", "transaction", func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a data table"},
-		{"bookkeeping table", schemas.Checkpoints, func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a data table"},
+		{"unknown table", "transaction", func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a table loaded in batches"},
+		{"bookkeeping table", schemas.Checkpoints, func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a table loaded in batches"},
 		{"another table's schema", schemas.TransactionItem, func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "schema differs"},
 		{"schema without descriptions", schemas.Transactions, func() arrow.Record { plainRec.Retain(); return plainRec }, "other metadata"},
 		{"another batch's row", schemas.Transactions, func() arrow.Record {

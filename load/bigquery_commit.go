@@ -65,7 +65,7 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 	base := jobIDBase(b.RunID(), b.ID())
 	var specs []loadSpec
 	paths := map[string]string{}
-	for _, t := range schemas.DataTables() {
+	for _, t := range schemas.BatchTables() {
 		path, ok := files[t.Name]
 		if !ok {
 			continue
@@ -313,6 +313,7 @@ func (q *BigQuery) RecordRun(ctx context.Context, r Run) error {
 		"retries": r.Retries, "throttled": r.Throttled, "transactions": r.Transactions,
 		"rows_per_table": perTable, "bytes_loaded": r.BytesLoaded,
 		"unknown_fields": r.UnknownFields, "invalid_transactions": r.InvalidTransactions,
+		"quarantined": r.Quarantined,
 	}
 	data, err := q.encodeRows(schemas.Runs, []map[string]any{row})
 	if err != nil {
@@ -375,6 +376,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			BytesLoaded         bigquery.NullInt64     `bigquery:"bytes_loaded"`
 			UnknownFields       bigquery.NullInt64     `bigquery:"unknown_fields"`
 			InvalidTransactions bigquery.NullInt64     `bigquery:"invalid_transactions"`
+			Quarantined         bigquery.NullInt64     `bigquery:"quarantined"`
 		}
 		if err := it.Next(&r); err != nil {
 			return err
@@ -388,6 +390,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			Requests: r.Requests.Int64, Retries: r.Retries.Int64, Throttled: r.Throttled.Int64,
 			Transactions: r.Transactions.Int64, BytesLoaded: r.BytesLoaded.Int64,
 			UnknownFields: r.UnknownFields.Int64, InvalidTransactions: r.InvalidTransactions.Int64,
+			Quarantined: r.Quarantined.Int64,
 		}
 		if r.RowsPerTable.Valid {
 			if err := json.Unmarshal([]byte(r.RowsPerTable.StringVal), &run.RowsPerTable); err != nil {

@@ -267,9 +267,6 @@ func TestBigQueryCommitCancelled(t *testing.T) {
 // float64: what BigQuery must refuse for a NUMERIC column.
 func writeParquetWithFloat(t *testing.T, mem memory.Allocator, path string, rec arrow.Record, col string) {
 	t.Helper()
-	idx := rec.Schema().FieldIndices(col)[0]
-	fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
-	fields[idx] = arrow.Field{Name: col, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
 	fb := array.NewFloat64Builder(mem)
 	defer fb.Release()
 	for i := int64(0); i < rec.NumRows(); i++ {
@@ -277,6 +274,16 @@ func writeParquetWithFloat(t *testing.T, mem memory.Allocator, path string, rec 
 	}
 	arr := fb.NewArray()
 	defer arr.Release()
+	writeParquetWithColumn(t, mem, path, rec, col, arr)
+}
+
+// writeParquetWithColumn rewrites the Parquet file at path with rec's rows, column col replaced by
+// arr (nullable, of arr's type).
+func writeParquetWithColumn(t *testing.T, mem memory.Allocator, path string, rec arrow.Record, col string, arr arrow.Array) {
+	t.Helper()
+	idx := rec.Schema().FieldIndices(col)[0]
+	fields := append([]arrow.Field(nil), rec.Schema().Fields()...)
+	fields[idx] = arrow.Field{Name: col, Type: arr.DataType(), Nullable: true}
 	cols := append([]arrow.Array(nil), rec.Columns()...)
 	cols[idx] = arr
 	bad := array.NewRecord(arrow.NewSchema(fields, nil), cols, rec.NumRows())

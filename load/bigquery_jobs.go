@@ -23,7 +23,8 @@ import (
 type JobError struct {
 	Table string // the destination table
 	JobID string // the last job's ID
-	// Reason and Message are BigQuery's (errorResult.reason and .message, or the insert's).
+	// Reason and Message are BigQuery's (errorResult.reason and .message, or the insert's); any
+	// value the message quoted is removed (see valueFree).
 	Reason  string
 	Message string
 	// Attempts is the number of jobs started for the table (each with its own ID).
@@ -33,7 +34,7 @@ type JobError struct {
 	// Hint says what to do, when something can be done.
 	Hint string
 	// Err is the underlying error, when there is one (the insert's *googleapi.Error, the job's
-	// *bigquery.Error).
+	// *bigquery.Error). Its message may quote row values: never print it.
 	Err error
 }
 
@@ -189,6 +190,7 @@ func jobFailure(table, id string, attempt int, err error) *JobError {
 		je.Reason, je.Message = be.Reason, be.Message
 	}
 	je.Transient = transientJobReason(je.Reason, je.Message)
+	je.Message = scrubValues(je.Message)
 	if je.Reason == "quotaExceeded" && !je.Transient {
 		je.Hint = quotaHint
 	}
@@ -233,7 +235,7 @@ func (q *BigQuery) insertLoad(ctx context.Context, spec loadSpec, id string) (*b
 		case errors.As(err, &openErr):
 			return nil, fmt.Errorf("loading %s: %w", spec.table, err)
 		case !transientInsertError(err):
-			je := &JobError{Table: spec.table, JobID: id, Reason: reasonOf(err), Message: messageOf(err), Err: err}
+			je := &JobError{Table: spec.table, JobID: id, Reason: reasonOf(err), Message: scrubValues(messageOf(err)), Err: err}
 			switch {
 			case je.Reason == "quotaExceeded":
 				je.Hint = quotaHint
@@ -242,7 +244,7 @@ func (q *BigQuery) insertLoad(ctx context.Context, spec loadSpec, id string) (*b
 			}
 			return nil, je
 		case try >= q.maxAttempts:
-			return nil, &JobError{Table: spec.table, JobID: id, Reason: reasonOf(err), Message: messageOf(err), Transient: true, Attempts: try, Err: err}
+			return nil, &JobError{Table: spec.table, JobID: id, Reason: reasonOf(err), Message: scrubValues(messageOf(err)), Transient: true, Attempts: try, Err: err}
 		}
 		q.log.WithFields(logrus.Fields{"table": spec.table, "job_id": id, "try": try}).WithError(err).Debug("job insert failed transiently; retrying with the same job ID")
 		if err := q.sleep(ctx, backoff(try)); err != nil {

@@ -4,7 +4,8 @@
 // # Batches
 //
 // A Batch is the unit of loading: the rows of a set of windows, written as one Parquet file per
-// data table (tables without rows have no file), plus one Checkpoint per window. Every row of a
+// table of schemas.BatchTables() (the data tables and the quarantine; tables without rows have no
+// file), plus one Checkpoint per window. Every row of a
 // batch carries the batch's _run_id and _batch_id (Write checks it). The same files serve both
 // warehouses: DuckDB reads them with read_parquet, BigQuery loads them with load jobs, so their
 // encoding is chosen for BigQuery: decimal128(38, 9) → DECIMAL(38, 9) (NUMERIC), timestamp[us,
@@ -23,6 +24,20 @@
 // schemas, evolves existing ones additively (a new column is added as nullable; a column whose type
 // changed is refused) and (re)creates the `*_current` views. Every connection uses the UTC time
 // zone.
+//
+// DuckDB lets one process write a file and excludes every other process meanwhile, so the sink
+// holds the file only while an operation runs (a commit, a run-log row, a query): a long backfill
+// leaves it free between its commits. Readers (`status`, `query`, `verify`) use
+// OpenDuckDBReadOnly, which never creates the file (ErrNoWarehouse) and lets DuckDB refuse every
+// change (ErrReadOnly). Whoever finds the file held by another process retries for up to
+// config.DuckDB.LockWait. Closing the file does not checkpoint it: the write-ahead log is durable,
+// readers replay it, and DuckDB checkpoints once the log reaches its threshold.
+//
+// # Errors name no values
+//
+// A warehouse's error about the data it loads can quote a row value (a donor's name or e-mail):
+// both sinks strip quoted material and values from such messages (valueFree, scrubValues) and name
+// the table, the batch and the column instead.
 //
 // # Atomicity
 //

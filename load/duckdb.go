@@ -3,11 +3,12 @@ package load
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -19,31 +20,135 @@ import (
 )
 
 // DuckDB is the embedded warehouse: one DuckDB file holding every table of package schemas, the
-// `*_current` views, the checkpoints and the run log. It uses a single connection, so its methods
-// run one at a time; a caller of DB must close its rows before calling another method.
+// `*_current` views, the checkpoints and the run log.
+//
+// It holds the file only while it uses it: an operation (the migration at open, Commit,
+// Checkpoints, RecordRun, Runs, every use of DB) opens the file, does its work, and the file is
+// closed (which, for a writer, checkpoints DuckDB's write-ahead log) once no operation followed
+// for idleHold, or after maxHold of holding it. DuckDB lets one process write a file and excludes every other process meanwhile, so
+// a long backfill leaves the file free between its commits for readers (OpenDuckDBReadOnly:
+// `ccsync status`, `query`, `verify`); a process that finds the file held by another waits for it
+// (config.DuckDB.LockWait).
+// It uses a single connection, so its methods run one at a time; a caller of DB must close its
+// rows before calling another method.
 type DuckDB struct {
-	db   *sql.DB
-	path string
-	log  *logrus.Entry
+	db       *sql.DB
+	path     string
+	log      *logrus.Entry
+	readOnly bool
 
 	// afterLoad, when set (by tests), is called inside Commit's transaction after each table's
 	// rows are inserted, before the checkpoints.
 	afterLoad func(table string)
 }
 
-// OpenDuckDB opens the DuckDB file at cfg.Path, creating it if needed. Every connection runs in
-// the UTC time zone with cfg's threads and memory limit. It creates the tables of
-// schemas.AllTables that do not exist, adds the columns a table lacks (nullable), refuses a column
-// whose type differs from the schema's (naming table and column), and (re)creates the `*_current`
-// views, all in one transaction: opening an existing file again changes nothing. A file that
-// cannot be opened (bad path or settings, locked by another process) is reported with an error
-// wrapping ErrWarehouseUnavailable.
-func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*DuckDB, error) {
+// ErrNoWarehouse marks a DuckDB file that does not exist, for a caller that does not create it
+// (OpenDuckDBReadOnly, or OpenDuckDB with MustExist). It comes with ErrWarehouseUnavailable.
+var ErrNoWarehouse = errors.New("no DuckDB warehouse")
+
+// ErrReadOnly marks a change refused because the warehouse was opened read-only
+// (OpenDuckDBReadOnly): by DuckDB itself (DuckDB.Query), or by the sink's writing methods.
+var ErrReadOnly = errors.New("the warehouse is opened read-only")
+
+// DuckDBOption configures OpenDuckDB and OpenDuckDBReadOnly.
+type DuckDBOption func(*duckDBOptions)
+
+type duckDBOptions struct {
+	mustExist bool
+	// idleHold and maxHold: how long the sink keeps the file between operations (see newDuckDB).
+	idleHold, maxHold time.Duration
+	now               func() time.Time
+	sleep             func(context.Context, time.Duration) error
+	open              func(dsn string) (*duckdb.Connector, error)
+}
+
+// MustExist makes OpenDuckDB refuse to create the file: a missing one is an error wrapping
+// ErrNoWarehouse (`ccsync query --write`).
+func MustExist() DuckDBOption { return func(o *duckDBOptions) { o.mustExist = true } }
+
+// withLockClock sets the clock and the sleeper of the wait for a file another process holds
+// (tests).
+func withLockClock(now func() time.Time, sleep func(context.Context, time.Duration) error) DuckDBOption {
+	return func(o *duckDBOptions) { o.now, o.sleep = now, sleep }
+}
+
+// withHold sets how long a sink keeps the file between operations: until idle for idle, and at
+// most max (tests; 0 closes the file after every operation).
+func withHold(idle, max time.Duration) DuckDBOption {
+	return func(o *duckDBOptions) { o.idleHold, o.maxHold = idle, max }
+}
+
+// withOpener sets how the file is opened (tests).
+func withOpener(open func(dsn string) (*duckdb.Connector, error)) DuckDBOption {
+	return func(o *duckDBOptions) { o.open = open }
+}
+
+// OpenDuckDB opens the DuckDB file at cfg.Path for writing (the run verbs), creating it if needed.
+// Every connection runs in the UTC time zone with cfg's threads and memory limit. It creates the
+// tables of schemas.AllTables that do not exist, adds the columns a table lacks (nullable),
+// refuses a column whose type differs from the schema's (naming table and column), and
+// (re)creates the `*_current` views, all in one transaction: opening an existing file again
+// changes nothing. A file that cannot be opened (bad path or settings, held by another process
+// for longer than cfg.LockWait) is reported with an error wrapping ErrWarehouseUnavailable.
+func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry, opts ...DuckDBOption) (*DuckDB, error) {
+	d, err := newDuckDB(cfg, log, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	// One connection, so that the file is created and migrated under one lock: a reader never
+	// sees it without its tables.
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		d.db.Close()
+		return nil, err // it names the file
+	}
+	err = d.migrate(ctx, conn)
+	if cerr := conn.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing: %w", cerr)
+	}
+	if err != nil {
+		d.db.Close()
+		return nil, fmt.Errorf("opening DuckDB %s: %w", cfg.Path, err)
+	}
+	return d, nil
+}
+
+// OpenDuckDBReadOnly opens an existing DuckDB file for reading (status, query, verify): DuckDB
+// opens it with access_mode READ_ONLY, so it refuses every change, and several readers can use
+// it at once. It never creates the file: a missing one is an error wrapping ErrNoWarehouse and
+// ErrWarehouseUnavailable. It changes nothing in the file (no migration). It opens the file once
+// to check it, waiting up to cfg.LockWait while a writer holds it.
+func OpenDuckDBReadOnly(ctx context.Context, cfg config.DuckDB, log *logrus.Entry, opts ...DuckDBOption) (*DuckDB, error) {
+	d, err := newDuckDB(cfg, log, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.db.Close()
+		return nil, err // it names the file
+	}
+	return d, nil
+}
+
+// newDuckDB checks the configuration and builds the sink; it does not open the file, except to
+// see whether it exists when it must.
+func newDuckDB(cfg config.DuckDB, log *logrus.Entry, readOnly bool, opts []DuckDBOption) (*DuckDB, error) {
+	o := duckDBOptions{now: time.Now, sleep: sleepCtx, open: newDuckDBConnector, idleHold: idleHold, maxHold: maxHold}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("opening DuckDB: %w: %w", ErrWarehouseUnavailable, err)
 	}
 	if strings.Contains(cfg.Path, "?") {
 		return nil, fmt.Errorf("opening DuckDB %s: %w: the path must not contain '?'", cfg.Path, ErrWarehouseUnavailable)
+	}
+	if readOnly || o.mustExist {
+		if _, err := os.Stat(cfg.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("opening DuckDB %s: %w: %w", cfg.Path, ErrWarehouseUnavailable, ErrNoWarehouse)
+		} else if err != nil {
+			return nil, fmt.Errorf("opening DuckDB %s: %w: %w", cfg.Path, ErrWarehouseUnavailable, err)
+		}
 	}
 	if log == nil {
 		l := logrus.New()
@@ -59,35 +164,51 @@ func OpenDuckDB(ctx context.Context, cfg config.DuckDB, log *logrus.Entry) (*Duc
 	if cfg.MemoryLimit != "" {
 		settings = append(settings, "SET memory_limit = "+quoteLiteral(cfg.MemoryLimit))
 	}
-	connector, err := duckdb.NewConnector(cfg.Path, func(ex driver.ExecerContext) error {
-		for _, s := range settings {
-			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-		return nil
+	dsn := cfg.Path
+	if readOnly {
+		dsn += "?access_mode=READ_ONLY"
+	}
+	db := sql.OpenDB(&fileConnector{
+		path: cfg.Path, dsn: dsn, settings: settings, lockWait: cfg.LockWait,
+		now: o.now, sleep: o.sleep, open: o.open, log: log,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("opening DuckDB %s: %w: %w", cfg.Path, ErrWarehouseUnavailable, err)
-	}
-	db := sql.OpenDB(connector) // db.Close closes the connector
 	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	d := &DuckDB{db: db, path: cfg.Path, log: log}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening DuckDB %s: %w: configuring the connection: %w", cfg.Path, ErrWarehouseUnavailable, err)
+	if o.idleHold <= 0 {
+		db.SetMaxIdleConns(0) // no idle connection: the file is closed as soon as an operation ends
+	} else {
+		// The file is kept between operations that follow each other closely (a fast backfill
+		// commits every few hundred milliseconds; status runs a few queries), because opening it
+		// replays the write-ahead log and closing a writer's checkpoints it: each can cost up to
+		// a second. It is closed once idle for idleHold, and when an operation ends after
+		// maxHold at the latest, so that other processes, which wait up to cfg.LockWait, always
+		// get their turn.
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxIdleTime(o.idleHold)
+		db.SetConnMaxLifetime(o.maxHold)
 	}
-	if err := d.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening DuckDB %s: %w", cfg.Path, err)
-	}
-	return d, nil
+	return &DuckDB{db: db, path: cfg.Path, log: log, readOnly: readOnly}, nil
 }
 
-// migrate creates the tables, evolves them additively and replaces the views, in one transaction.
-func (d *DuckDB) migrate(ctx context.Context) (err error) {
-	tx, err := d.db.BeginTx(ctx, nil)
+// How long a sink keeps the file open between operations (see newDuckDB): closed once idle for
+// idleHold, and when an operation ends after maxHold of holding it. Both are far below
+// config.DefaultDuckDBLockWait, how long another process waits for the file.
+const (
+	idleHold = 500 * time.Millisecond
+	maxHold  = 2 * time.Second
+)
+
+// writable refuses a change to a read-only sink; what names the operation.
+func (d *DuckDB) writable(what string) error {
+	if d.readOnly {
+		return fmt.Errorf("%s: %w", what, ErrReadOnly)
+	}
+	return nil
+}
+
+// migrate creates the tables, evolves them additively and replaces the views, in one transaction
+// on conn.
+func (d *DuckDB) migrate(ctx context.Context, conn *sql.Conn) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("creating tables: %w", err)
 	}
@@ -197,6 +318,9 @@ func canonicalType(ctx context.Context, tx *sql.Tx, cache map[string]string, typ
 // batch whose checkpoints are already in the warehouse does nothing, so a retried Commit never
 // loads twice.
 func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
+	if err := d.writable("committing batch " + b.ID()); err != nil {
+		return err
+	}
 	start := time.Now()
 	files, rows, cps, err := b.committable(start)
 	if err != nil {
@@ -232,7 +356,7 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 		return tx.Rollback()
 	}
 
-	for _, t := range schemas.DataTables() {
+	for _, t := range schemas.BatchTables() {
 		path, ok := files[t.Name]
 		if !ok {
 			continue
@@ -240,7 +364,7 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 		res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM read_parquet(%s)",
 			schemas.QuoteIdent(t.Name), quoteLiteral(path)))
 		if err != nil {
-			return fmt.Errorf("committing batch %s: loading %s: %w", b.ID(), t.Name, err)
+			return fmt.Errorf("committing batch %s: loading %s: %w", b.ID(), t.Name, valueFree(err))
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("committing batch %s: loading %s: %w", b.ID(), t.Name, err)
@@ -265,7 +389,7 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing batch %s: %w", b.ID(), err)
+		return fmt.Errorf("committing batch %s: %w", b.ID(), valueFree(err))
 	}
 
 	fields := logrus.Fields{"batch": b.ID(), "run": b.RunID(), "windows": len(cps), "bytes": b.Bytes(), "duration": time.Since(start).Round(time.Millisecond)}
@@ -305,18 +429,21 @@ ORDER BY stream, payout_account NULLS FIRST, window_start, window_end, committed
 
 // runColumns are the columns of ccsync_runs in the order RecordRun and Runs use them.
 const runColumns = `run_id, verb, args, range_start, range_end, started_at, ended_at, outcome, error, windows, windows_skipped,
-pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions`
+pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined`
 
 // RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
 func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
+	if err := d.writable("recording run " + r.RunID); err != nil {
+		return err
+	}
 	perTable, err := r.rowsPerTableJSON()
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
 		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
-		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions)
+		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined)
 	if err != nil {
 		return fmt.Errorf("recording run %s: %w", r.RunID, err)
 	}
@@ -345,10 +472,10 @@ ORDER BY started_at DESC, run_id DESC`
 			rangeStart, rangeEnd, endedAt            sql.NullTime
 			windows, skipped, pages, requests        sql.NullInt64
 			retries, throttled, txns, bytes, unknown sql.NullInt64
-			invalid                                  sql.NullInt64
+			invalid, quarantined                     sql.NullInt64
 		)
 		if err := rows.Scan(&r.RunID, &r.Verb, &args, &rangeStart, &rangeEnd, &r.StartedAt, &endedAt, &r.Outcome, &errText,
-			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid); err != nil {
+			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid, &quarantined); err != nil {
 			return nil, fmt.Errorf("reading runs: %w", err)
 		}
 		r.Args, r.Error = args.String, errText.String
@@ -356,7 +483,7 @@ ORDER BY started_at DESC, run_id DESC`
 		r.StartedAt = r.StartedAt.UTC()
 		r.Windows, r.WindowsSkipped, r.Pages, r.Requests = windows.Int64, skipped.Int64, pages.Int64, requests.Int64
 		r.Retries, r.Throttled, r.Transactions, r.BytesLoaded = retries.Int64, throttled.Int64, txns.Int64, bytes.Int64
-		r.UnknownFields, r.InvalidTransactions = unknown.Int64, invalid.Int64
+		r.UnknownFields, r.InvalidTransactions, r.Quarantined = unknown.Int64, invalid.Int64, quarantined.Int64
 		if perTable.Valid {
 			if err := json.Unmarshal([]byte(perTable.String), &r.RowsPerTable); err != nil {
 				return nil, fmt.Errorf("reading run %s: decoding rows per table: %w", r.RunID, err)
@@ -370,11 +497,28 @@ ORDER BY started_at DESC, run_id DESC`
 	return out, nil
 }
 
-// DB returns the database handle, for `ccsync query` and tests. It has a single connection:
-// close rows before calling another method.
+// DB returns the database handle, for tests and SQL over the warehouse (verify). It has a single
+// connection, which opens the file when a statement needs it and closes it when the statement,
+// its rows or its transaction are done: close rows before calling another method, and do not
+// expect session state (SET, temporary tables) to outlive a statement. A read-only sink's handle
+// opens the file read-only.
 func (d *DuckDB) DB() *sql.DB { return d.db }
 
-// Close closes the database; DuckDB checkpoints its WAL into the file.
+// Query runs SQL for `ccsync query`. On a read-only sink DuckDB refuses a statement that would
+// change the warehouse; the error then wraps ErrReadOnly.
+func (d *DuckDB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		if d.readOnly && strings.Contains(err.Error(), readOnlyRefusal) {
+			return nil, fmt.Errorf("%w (DuckDB: %w)", ErrReadOnly, err)
+		}
+		return nil, err
+	}
+	return rows, nil
+}
+
+// Close closes the handle. The file is already closed, its write-ahead log checkpointed, unless
+// a caller of DB still has rows or a transaction open: close those first.
 func (d *DuckDB) Close() error {
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("closing DuckDB %s: %w", d.path, err)

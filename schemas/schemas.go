@@ -69,6 +69,10 @@ const (
 	Data Kind = iota + 1
 	// Bookkeeping tables are ccsync's own: checkpoints and the run log. Append-only.
 	Bookkeeping
+	// Quarantine tables hold what an API sent that cannot be kept as a version (an item without
+	// a readable id), whole. They are loaded in the batches, with the windows they came in, and
+	// carry _run_id, _batch_id and _extracted_at, but have no current view.
+	Quarantine
 )
 
 // Table is one warehouse table.
@@ -123,6 +127,7 @@ const (
 	SelfDonations   = "self_donations"
 	CustomData      = "custom_data"
 	RawTransactions = "raw_transactions"
+	QuarantineTable = "quarantine"
 	Checkpoints     = "ccsync_checkpoints"
 	Runs            = "ccsync_runs"
 )
@@ -130,11 +135,15 @@ const (
 // DataTables returns the data tables, parent first.
 func DataTables() []Table { return append([]Table(nil), dataTables...) }
 
+// BatchTables returns the tables whose rows are loaded in batches, in the order a batch loads
+// them: the data tables (parent first), then the quarantine.
+func BatchTables() []Table { return append(DataTables(), quarantineTables...) }
+
 // BookkeepingTables returns ccsync's own tables: checkpoints and the run log.
 func BookkeepingTables() []Table { return append([]Table(nil), bookkeepingTables...) }
 
-// AllTables returns every table: data tables, then bookkeeping.
-func AllTables() []Table { return append(DataTables(), bookkeepingTables...) }
+// AllTables returns every table: data tables, the quarantine, then bookkeeping.
+func AllTables() []Table { return append(BatchTables(), bookkeepingTables...) }
 
 // ByName returns the table called name.
 func ByName(name string) (Table, bool) {

@@ -193,6 +193,7 @@ next:
 
 var (
 	dataTables        []Table
+	quarantineTables  []Table
 	bookkeepingTables []Table
 	pathMap           []Mapping
 	pathIndex         = map[string]Mapping{}
@@ -221,6 +222,7 @@ func init() {
 		}
 	}
 	sort.Slice(pathMap, func(i, j int) bool { return pathMap[i].JSONPath < pathMap[j].JSONPath })
+	quarantineTables = []Table{quarantineTable()}
 	bookkeepingTables = []Table{checkpointsTable(), runsTable()}
 }
 
@@ -568,8 +570,29 @@ func rawTable() *builder {
 	b.t.Cluster = []string{"transaction_id"}
 	b.column(Column{Name: "raw", Type: String, Required: true, PII: true, Description: "The transaction object exactly as the API sent it."})
 	b.column(Column{Name: "unknown_fields", Type: String, Repeated: true, Description: "JSON paths of leaves the model does not know (array indexes written as [])."})
-	b.column(Column{Name: "decode_error", Type: String, Description: "Why the typed model could not fully decode the transaction, if it could not; the columns of other tables then hold what was decoded."})
+	b.column(Column{Name: "decode_error", Type: String, Description: "Why the typed model could not fully decode the transaction, if it could not: each field that failed (its column is NULL, every other field was kept), invalid UTF-8, amounts that do not fit. Names paths, never values."})
+	b.column(rawBytesBase64)
 	return b
+}
+
+// rawBytesBase64 keeps the original bytes of a raw JSON column that is not valid UTF-8.
+var rawBytesBase64 = Column{Name: "raw_bytes_base64", Type: String, PII: true, Description: "Only when the API's bytes were not valid UTF-8: the original bytes, base64-encoded (from_base64 in DuckDB, FROM_BASE64 in BigQuery); raw then holds them with each invalid byte sequence replaced by U+FFFD. NULL when raw is the original."}
+
+// quarantineTable holds the items of API pages that could not be kept as transaction versions.
+func quarantineTable() Table {
+	b := newTable(QuarantineTable, Quarantine, "Items the API sent that are not transactions ccsync can version (no readable numeric id), kept whole with the window, page and position they came in and why; their window is committed without them.")
+	b.t.Cluster = []string{"stream", "window_start"}
+	b.column(Column{Name: "stream", Type: String, Required: true, Description: "The stream of the window the item came in: date or payout."}).
+		column(Column{Name: "payout_account", Type: String, Description: "For the payout stream: global or user."}).
+		column(Column{Name: "window_start", Type: Timestamp, Required: true, Description: "Start of the window (inclusive, UTC)."}).
+		column(Column{Name: "window_end", Type: Timestamp, Required: true, Description: "End of the window (exclusive, UTC)."}).
+		column(Column{Name: "page", Type: Int64, Required: true, Description: "The page (from 1) the item was on."}).
+		column(Column{Name: "position", Type: Int64, Required: true, Description: "The item's position on its page, from 0."}).
+		column(Column{Name: "reason", Type: String, Required: true, Description: "Why the item was quarantined."}).
+		column(Column{Name: "raw", Type: String, Required: true, PII: true, Description: "The item exactly as the API sent it (invalid UTF-8 replaced, see raw_bytes_base64)."}).
+		column(rawBytesBase64)
+	b.versioned()
+	return b.t
 }
 
 func checkpointsTable() Table {
@@ -618,6 +641,7 @@ func runsTable() Table {
 			{Name: "bytes_loaded", Type: Int64, Description: "Bytes of Parquet loaded."},
 			{Name: "unknown_fields", Type: Int64, Description: "Leaves the model does not know, counted over all transactions."},
 			{Name: "invalid_transactions", Type: Int64, Description: "Transactions the typed model could not fully decode (kept in raw_transactions)."},
+			{Name: "quarantined", Type: Int64, Description: "Items kept in the quarantine table (no readable id)."},
 		},
 	}
 }

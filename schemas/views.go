@@ -29,3 +29,11 @@ FROM %s AS c
 JOIN %s AS t ON c.transaction_id = t.id AND c.%s = t.%s AND c.%s = t.%s`,
 		ref(t.Name), ref(Transactions+"_current"), ColRunID, ColRunID, ColExtractedAt, ColExtractedAt)
 }
+
+// QuarantinedCountSQL counts the quarantined items of committed batches (a batch that failed
+// before its checkpoints were recorded left rows that do not count), in either dialect; ref
+// names a table.
+func QuarantinedCountSQL(ref func(name string) string) string {
+	return fmt.Sprintf("SELECT count(*) AS n FROM %s WHERE %s IN (SELECT batch_id FROM %s)",
+		ref(QuarantineTable), ColBatchID, ref(Checkpoints))
+}

@@ -29,16 +29,20 @@ type Stats struct {
 	UnknownFields int
 	// Invalid is the number of transactions whose raw_transactions row has a decode_error: the model
 	// could not fully decode them, their JSON could not be walked, or one of their values could not
-	// be stored (an amount that does not fit NUMERIC(38, 9) exactly is stored as null).
+	// be stored (an amount that does not fit NUMERIC(38, 9) exactly is stored as null, invalid
+	// UTF-8 is replaced).
 	Invalid int
+	// Quarantined is the number of quarantine rows added (items without a readable id).
+	Quarantined int
 }
 
-// Builder accumulates the rows of every data table of schemas.DataTables() for the transactions
-// added to it, as Arrow records. It is not safe for concurrent use. Release it when done.
+// Builder accumulates the rows of every table of schemas.BatchTables() for the transactions (and
+// quarantined items) added to it, as Arrow records. It is not safe for concurrent use. Release it
+// when done.
 type Builder struct {
-	tables []*table // in the order of schemas.DataTables()
+	tables []*table // in the order of schemas.BatchTables()
 
-	tx, items, registrations, ecards, tributeCards, selfDonations, customData, raw *table
+	tx, items, registrations, ecards, tributeCards, selfDonations, customData, raw, quarantine *table
 
 	txc  *transactionsCols
 	itc  itemsCols
@@ -48,6 +52,7 @@ type Builder struct {
 	sdc  selfDonationsCols
 	cdc  customDataCols
 	rawc rawCols
+	qc   quarantineCols
 
 	counts [numCategories]col // transactions.<direction>_<category>_count
 
@@ -73,12 +78,13 @@ func NewBuilder(mem memory.Allocator) *Builder {
 		schemas.SelfDonations:   &b.selfDonations,
 		schemas.CustomData:      &b.customData,
 		schemas.RawTransactions: &b.raw,
+		schemas.QuarantineTable: &b.quarantine,
 	}
-	for _, def := range schemas.DataTables() {
+	for _, def := range schemas.BatchTables() {
 		dst, ok := byName[def.Name]
 		if !ok {
 			b.Release()
-			panic(fmt.Sprintf("transform: no rows are built for data table %s", def.Name))
+			panic(fmt.Sprintf("transform: no rows are built for table %s", def.Name))
 		}
 		t := newTable(mem, def, &b.issues)
 		*dst = t
@@ -88,7 +94,7 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	for name, dst := range byName {
 		if *dst == nil {
 			b.Release()
-			panic(fmt.Sprintf("transform: table %s is not a data table of schemas", name))
+			panic(fmt.Sprintf("transform: table %s is not a batch table of schemas", name))
 		}
 	}
 	b.txc = transactionsColsOf(b.tx)
@@ -102,6 +108,7 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	b.sdc = selfDonationsColsOf(b.selfDonations)
 	b.cdc = customDataColsOf(b.customData)
 	b.rawc = rawColsOf(b.raw)
+	b.qc = quarantineColsOf(b.quarantine)
 	return b
 }
 
@@ -126,7 +133,7 @@ func (b *Builder) Stats() Stats {
 }
 
 // NewRecords returns the rows added since the last call: one record per table of
-// schemas.DataTables(), in that order, each with the table's Arrow schema (a table without rows
+// schemas.BatchTables(), in that order, each with the table's Arrow schema (a table without rows
 // gives an empty record). The Builder starts afresh; the caller releases the records.
 func (b *Builder) NewRecords() []arrow.Record {
 	recs := make([]arrow.Record, len(b.tables))
@@ -368,13 +375,36 @@ func (b *Builder) answers(level string, owner *int64, direction string, itemPosi
 	}
 }
 
+// AddQuarantined appends a quarantine row for an item of window w that could not be kept as a
+// transaction version, stamped like the versions of the same window.
+func (b *Builder) AddQuarantined(q extract.Quarantined, w extract.Window, m Meta) {
+	b.v = version{runID: m.RunID, batchID: m.BatchID, extracted: arrow.Timestamp(m.ExtractedAt.UnixMicro())}
+	b.issues = b.issues[:0]
+	t, c := b.quarantine, &b.qc
+	t.begin(&b.v)
+	t.strv(c.stream, string(w.Stream))
+	if w.Account != "" {
+		t.strv(c.payoutAccount, w.Account)
+	}
+	t.timestamp(c.windowStart, w.Start)
+	t.timestamp(c.windowEnd, w.End)
+	t.intv(c.page, int64(q.Page))
+	t.intv(c.position, int64(q.Position))
+	t.strv(c.reason, q.Reason)
+	t.rawJSON(c.raw, c.rawBytesBase64, q.Raw)
+	t.end()
+	b.stats.Quarantined++
+}
+
 func (b *Builder) addRaw(f *extract.Fetched) {
 	t, c := b.raw, &b.rawc
 	t.begin(&b.v)
-	t.bytesv(c.raw, f.Raw)
 	var problems []string
 	if f.Err != nil {
 		problems = append(problems, f.Err.Error())
+	}
+	if t.rawJSON(c.raw, c.rawBytesBase64, f.Raw) {
+		problems = append(problems, "invalid UTF-8 in the API's JSON, replaced by U+FFFD in every column (the original bytes are in raw_bytes_base64)")
 	}
 	unknown, err := UnknownPaths(f.Raw)
 	if err != nil {

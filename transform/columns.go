@@ -456,8 +456,26 @@ func customDataColsOf(t *table) customDataCols {
 	}
 }
 
-type rawCols struct{ raw, unknownFields, decodeError col }
+type rawCols struct{ raw, rawBytesBase64, unknownFields, decodeError col }
 
 func rawColsOf(t *table) rawCols {
-	return rawCols{raw: t.col("raw"), unknownFields: t.col("unknown_fields"), decodeError: t.col("decode_error")}
+	return rawCols{raw: t.col("raw"), rawBytesBase64: t.col("raw_bytes_base64"), unknownFields: t.col("unknown_fields"), decodeError: t.col("decode_error")}
+}
+
+type quarantineCols struct {
+	stream, payoutAccount, windowStart, windowEnd, page, position, reason, raw, rawBytesBase64 col
+}
+
+func quarantineColsOf(t *table) quarantineCols {
+	return quarantineCols{
+		stream:         t.col("stream"),
+		payoutAccount:  t.col("payout_account"),
+		windowStart:    t.col("window_start"),
+		windowEnd:      t.col("window_end"),
+		page:           t.col("page"),
+		position:       t.col("position"),
+		reason:         t.col("reason"),
+		raw:            t.col("raw"),
+		rawBytesBase64: t.col("raw_bytes_base64"),
+	}
 }

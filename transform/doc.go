@@ -1,5 +1,5 @@
 // Package transform flattens CrowdChange transactions, as decoded by package extract, into rows of
-// every data table of schemas.DataTables(), as Apache Arrow records whose schemas are the tables'
+// every table of schemas.BatchTables(), as Apache Arrow records whose schemas are the tables'
 // ArrowSchema(). Where each leaf of the API's JSON goes is schemas.PathMap(); this package follows
 // it and its tests check it leaf by leaf against the API's example response.
 //
@@ -22,6 +22,13 @@
 //     direction and position.
 //   - raw_transactions: the transaction's JSON byte for byte, the paths of its leaves without a
 //     home in schemas (UnknownPaths) and, when something could not be decoded or stored, why.
+//
+// AddQuarantined adds a quarantine row for an item without a readable id: whole, with its window,
+// page, position and reason.
+//
+// Every string column holds valid UTF-8, as Parquet, DuckDB and BigQuery require: invalid byte
+// sequences are replaced by U+FFFD and noted in decode_error, and a raw JSON that is not valid
+// UTF-8 keeps its original bytes, base64-encoded, in raw_bytes_base64.
 //
 // Every row carries the version stamps of Meta (_run_id, _batch_id, _extracted_at) and every child
 // row its transaction's id and transaction_date. Timestamps are microseconds UTC, calendar dates

@@ -29,8 +29,8 @@ func ExampleBuilder() {
 		b.Add(extract.Fetched{ID: tx.ID, Raw: raw, Tx: tx, Err: err}, meta)
 	}
 
-	recs := b.NewRecords() // one per data table, in the order of schemas.DataTables()
-	for i, t := range schemas.DataTables() {
+	recs := b.NewRecords() // one per batch table, in the order of schemas.BatchTables()
+	for i, t := range schemas.BatchTables() {
 		fmt.Printf("%-18s %2d rows\n", t.Name, recs[i].NumRows())
 	}
 	txs := recs[0]
@@ -49,5 +49,6 @@ func ExampleBuilder() {
 	// self_donations      1 rows
 	// custom_data         7 rows
 	// raw_transactions    1 rows
+	// quarantine          0 rows
 	// total paid: 105.15
 }

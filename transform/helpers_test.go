@@ -114,7 +114,7 @@ func build(t *testing.T, fs ...extract.Fetched) (map[string]*rows, transform.Sta
 // checkRecords checks the records' shape: one per data table, in order, with the table's schema.
 func checkRecords(t *testing.T, recs []arrow.Record) {
 	t.Helper()
-	tables := schemas.DataTables()
+	tables := schemas.BatchTables()
 	if len(recs) != len(tables) {
 		t.Fatalf("got %d records, want one per data table (%d)", len(recs), len(tables))
 	}
@@ -190,7 +190,7 @@ func rowsOf(rec arrow.Record) *rows {
 
 // tableOf finds the table of a record by its schema.
 func tableOf(rec arrow.Record) schemas.Table {
-	for _, tb := range schemas.DataTables() {
+	for _, tb := range schemas.BatchTables() {
 		if rec.Schema().Equal(tb.ArrowSchema()) {
 			return tb
 		}

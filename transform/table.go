@@ -1,8 +1,12 @@
 package transform
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -45,11 +49,13 @@ func newTable(mem memory.Allocator, def schemas.Table, issues *[]string) *table 
 		issues:  issues,
 	}
 	t.rb = array.NewRecordBuilder(mem, t.schema)
-	t.txID = noCol
-	if def.Name != schemas.Transactions {
-		t.txID = t.col("transaction_id")
+	t.txID, t.txDate = noCol, noCol
+	if def.Kind == schemas.Data {
+		if def.Name != schemas.Transactions {
+			t.txID = t.col("transaction_id")
+		}
+		t.txDate = t.col("transaction_date")
 	}
-	t.txDate = t.col("transaction_date")
 	t.runID = t.col(schemas.ColRunID)
 	t.batchID = t.col(schemas.ColBatchID)
 	t.extractedAt = t.col(schemas.ColExtractedAt)
@@ -133,17 +139,43 @@ func (t *table) intp(c col, v *int64) {
 	}
 }
 
+// strv sets a String column. Every string column holds valid UTF-8 (Parquet, DuckDB and
+// BigQuery all require it): invalid byte sequences are replaced by U+FFFD and the column is noted
+// in the transaction's issues (the original bytes stay in raw_bytes_base64).
 func (t *table) strv(c col, v string) {
 	if t.mark(c) {
+		if !utf8.ValidString(v) {
+			v = strings.ToValidUTF8(v, string(utf8.RuneError))
+			t.note(c, "invalid UTF-8 replaced by U+FFFD")
+		}
 		t.rb.Field(int(c)).(*array.StringBuilder).Append(v)
 	}
 }
 
-// bytesv sets a String column from bytes, without an intermediate string.
-func (t *table) bytesv(c col, v []byte) {
-	if t.mark(c) {
-		t.rb.Field(int(c)).(*array.StringBuilder).BinaryBuilder.Append(v)
+// rawJSON sets a raw JSON column (String, at c) from the API's bytes, without an intermediate
+// string when they are valid UTF-8. When they are not, c holds them with invalid sequences
+// replaced by U+FFFD and the column at original holds the bytes base64-encoded; it reports
+// whether that was needed.
+func (t *table) rawJSON(c, original col, v []byte) (replaced bool) {
+	if utf8.Valid(v) {
+		if t.mark(c) {
+			t.rb.Field(int(c)).(*array.StringBuilder).BinaryBuilder.Append(v)
+		}
+		return false
 	}
+	if t.mark(c) {
+		t.rb.Field(int(c)).(*array.StringBuilder).BinaryBuilder.Append(bytes.ToValidUTF8(v, []byte(string(utf8.RuneError))))
+	}
+	if t.mark(original) {
+		t.rb.Field(int(original)).(*array.StringBuilder).Append(base64.StdEncoding.EncodeToString(v))
+	}
+	return true
+}
+
+// note records an issue with the value of column c of the current row (its table and column,
+// never the value).
+func (t *table) note(c col, what string) {
+	*t.issues = append(*t.issues, t.def.Name+"."+t.cols[c].Name+": "+what)
 }
 
 func (t *table) strp(c col, v *string) {
@@ -200,7 +232,14 @@ func (t *table) strs(c col, v []string) {
 	if t.mark(c) {
 		lb := t.rb.Field(int(c)).(*array.ListBuilder)
 		lb.Append(true)
-		lb.ValueBuilder().(*array.StringBuilder).AppendValues(v, nil)
+		sb := lb.ValueBuilder().(*array.StringBuilder)
+		for _, s := range v {
+			if !utf8.ValidString(s) {
+				s = strings.ToValidUTF8(s, string(utf8.RuneError))
+				t.note(c, "invalid UTF-8 replaced by U+FFFD")
+			}
+			sb.Append(s)
+		}
 	}
 }
 

@@ -62,6 +62,7 @@ func bqCount(t *testing.T, srv *bqtest.Server, table string) int {
 // The year-long backfill from a faulty API, into BigQuery, stores exactly the ground truth; run
 // again it loads nothing; with --force it appends new versions and the views do not change.
 func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
 	api, url := sandbox(t, crowdchangetest.Options{Seed: 7, Transactions: 3000, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.08, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	bq := bigQuery(t, bqtest.Options{})
@@ -110,6 +111,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 // fails once), the rows are still exactly the ground truth, and the retried insert reused its job
 // ID.
 func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
+	t.Parallel()
 	api, url := sandbox(t, crowdchangetest.Options{Seed: 9, Transactions: 1500, From: yearFrom, To: yearTo, Now: sandboxNow})
 	bq := bigQuery(t, bqtest.Options{})
 	onTable := func(table string) func(bqtest.Call) bool {
@@ -152,6 +154,7 @@ func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
 // A permanent load error fails the run with exit code 1, naming the table and the job; the
 // checkpoints stay as they were and the views show only what was committed before.
 func TestBigQueryPermanentErrorExits1(t *testing.T) {
+	t.Parallel()
 	_, url := sandbox(t, crowdchangetest.Options{Seed: 10, Transactions: 600, From: yearFrom, To: yearTo, Now: sandboxNow})
 	bq := bigQuery(t, bqtest.Options{})
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
@@ -179,6 +182,7 @@ func TestBigQueryPermanentErrorExits1(t *testing.T) {
 // A dataset that does not exist stops the run before anything is extracted, with exit code 2 and
 // the command that creates it.
 func TestBigQueryDatasetMissingExits2(t *testing.T) {
+	t.Parallel()
 	api, url := sandbox(t, crowdchangetest.Options{Seed: 1, Transactions: 10})
 	srv := bqtest.Start(t, bqtest.Options{Project: bqProject})
 	r := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}.run(t, append(bqArgs(srv),
@@ -193,6 +197,7 @@ func TestBigQueryDatasetMissingExits2(t *testing.T) {
 
 // The sync test's late changes, against BigQuery.
 func TestSyncCatchesLateChangesInBigQuery(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	first := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
 	api, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1000, From: first, To: clock.Now(), Now: clock.Now})

@@ -47,6 +47,7 @@ func versionCount(t *testing.T, path string) int { return rowCount(t, path, sche
 // A year from a faulty API lands exactly: the views equal the sandbox's ground truth, a second
 // run skips everything, and --force appends new versions without changing the views.
 func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{
 		Seed: 7, Transactions: 3000, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.08, RetryAfter: "0", SlowDelay: time.Millisecond},
@@ -109,6 +110,7 @@ func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
 
 // A wrong key stops the run at once with exit code 3, a clear message, and nothing committed.
 func TestWrongKeyExits3AndCommitsNothing(t *testing.T) {
+	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{Seed: 1, Transactions: 100, From: yearFrom, To: yearTo, Now: sandboxNow})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	c := cli{env: map[string]string{config.APIKeyEnv: "not-the-key"}}
@@ -135,6 +137,7 @@ func TestWrongKeyExits3AndCommitsNothing(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		name string
@@ -163,6 +166,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestHelpListsVerbsFlagsAndExitCodes(t *testing.T) {
+	t.Parallel()
 	r := cli{}.run(t, "--help")
 	if r.code != 0 {
 		t.Fatalf("--help exited %d", r.code)
@@ -178,6 +182,7 @@ func TestHelpListsVerbsFlagsAndExitCodes(t *testing.T) {
 // DuckDB) losslessly: its raw JSON is kept byte for byte and its money is exact. (The leaf by leaf
 // check of every column is transform's TestEveryLeafHasItsHome.)
 func TestExampleTransactionLandsLosslessly(t *testing.T) {
+	t.Parallel()
 	from := time.Date(2021, 9, 1, 0, 0, 0, 0, time.UTC)
 	_, url := sandbox(t, crowdchangetest.Options{Seed: 3, Transactions: 50, From: from, To: from.AddDate(0, 1, 0), IncludeExample: true, Now: sandboxNow})
 	db := filepath.Join(t.TempDir(), "w.duckdb")

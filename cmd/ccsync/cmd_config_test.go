@@ -10,6 +10,7 @@ import (
 )
 
 func TestConfigVerb(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")

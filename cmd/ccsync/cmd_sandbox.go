@@ -13,7 +13,10 @@ import (
 
 // cmdSandbox serves the sandbox API on --addr until interrupted.
 func cmdSandbox(ctx context.Context, inv *invocation) error {
-	opts := inv.sandboxOptions()
+	opts, err := inv.sandboxOptions()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", inv.cfg.Sandbox.Addr)
 	if err != nil {
 		return usagef(fmt.Errorf("listening on %s: %w", inv.cfg.Sandbox.Addr, err))

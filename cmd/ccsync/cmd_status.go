@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 // statusSource is the status verb's view of a warehouse.
 type statusSource interface {
 	Checkpoints(ctx context.Context) ([]load.Checkpoint, error)
 	Runs(ctx context.Context, limit int) ([]load.Run, error)
+	Quarantined(ctx context.Context) (int64, error)
 }
 
 var (
@@ -47,11 +49,13 @@ type runStatus struct {
 }
 
 type statusReport struct {
-	Now     time.Time      `json:"now"`
-	MaxLagS float64        `json:"max_lag_seconds"`
-	Lagging bool           `json:"lagging"`
-	Streams []streamStatus `json:"streams"`
-	Runs    []runStatus    `json:"last_runs"`
+	Now     time.Time `json:"now"`
+	MaxLagS float64   `json:"max_lag_seconds"`
+	Lagging bool      `json:"lagging"`
+	// Quarantined counts the items without a readable id kept in the quarantine table.
+	Quarantined int64          `json:"quarantined"`
+	Streams     []streamStatus `json:"streams"`
+	Runs        []runStatus    `json:"last_runs"`
 }
 
 // cmdStatus prints per stream the watermark, its lag behind now and the committed windows, and
@@ -101,7 +105,11 @@ func buildStatus(ctx context.Context, src statusSource, now time.Time, maxLag ti
 	if err != nil {
 		return statusReport{}, fmt.Errorf("reading the run log: %w", err)
 	}
-	rep := statusReport{Now: now.UTC(), MaxLagS: maxLag.Seconds()}
+	quarantined, err := src.Quarantined(ctx)
+	if err != nil {
+		return statusReport{}, err
+	}
+	rep := statusReport{Now: now.UTC(), MaxLagS: maxLag.Seconds(), Quarantined: quarantined}
 	type key struct{ stream, account string }
 	groups := map[key][]load.Checkpoint{}
 	for _, c := range cps {
@@ -169,6 +177,9 @@ func writeStatus(w io.Writer, rep statusReport) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Stream, acct, s.Watermark.Format(time.RFC3339), (time.Duration(s.LagS) * time.Second).Round(time.Minute), s.Windows, s.First.Format(time.DateOnly))
 	}
 	_ = tw.Flush()
+	if rep.Quarantined > 0 {
+		fmt.Fprintf(w, "\nquarantined  %d items without a readable id (table %s)\n", rep.Quarantined, schemas.QuarantineTable)
+	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tverb\trange\ttransactions\tduration\toutcome")

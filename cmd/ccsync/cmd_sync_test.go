@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,11 +11,13 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/load"
 )
 
 // A transaction that changes after it was loaded (pending → completed, refunded, paid out, tax
 // receipt issued) is current in the views after the next sync.
 func TestSyncCatchesLateChanges(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	first := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
 	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1500, From: first, To: clock.Now(), Now: clock.Now,
@@ -67,6 +71,7 @@ func TestSyncCatchesLateChanges(t *testing.T) {
 }
 
 func TestSyncOnAnEmptyWarehouseNeedsStart(t *testing.T) {
+	t.Parallel()
 	_, url := sandbox(t, crowdchangetest.Options{Seed: 1, Transactions: 10})
 	r := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}.run(t,
 		"--api-url", url, "--duckdb", filepath.Join(t.TempDir(), "w.duckdb"), "sync")
@@ -78,6 +83,7 @@ func TestSyncOnAnEmptyWarehouseNeedsStart(t *testing.T) {
 // A payout backfill over a month of payout dates holds exactly the transactions paid out on those
 // dates, to both accounts.
 func TestPayoutBackfillMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{Seed: 8, Transactions: 4000, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
@@ -100,11 +106,23 @@ func TestPayoutBackfillMatchesGroundTruth(t *testing.T) {
 
 // status exits 4 when the date watermark lags more than --max-lag, 0 otherwise.
 func TestStatusExitCodes(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	_, url := sandbox(t, crowdchangetest.Options{Seed: 2, Transactions: 200, From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: clock.Now(), Now: clock.Now})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}, now: clock.Now}
 
+	if r := c.run(t, "--duckdb", db, "--log-level", "warn", "status"); r.code != exitUsage || !strings.Contains(r.stderr, "no DuckDB warehouse at "+db) {
+		t.Fatalf("missing warehouse: exit %d, want %d\n%s", r.code, exitUsage, r.stderr)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("status created the warehouse")
+	}
+	created, err := load.OpenDuckDB(context.Background(), config.DuckDB{Path: db}, nil) // empty: tables, no commit
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Close()
 	if r := c.run(t, "--duckdb", db, "--log-level", "warn", "status"); r.code != exitLagging || !strings.Contains(r.stdout, "nothing committed") {
 		t.Fatalf("empty warehouse: exit %d, want %d\n%s", r.code, exitLagging, r.stdout)
 	}

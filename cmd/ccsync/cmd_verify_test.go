@@ -14,6 +14,7 @@ import (
 // verify exits 0 when the warehouse equals the API and 5, listing every difference, when it does
 // not: transactions changed since they were loaded, and days never loaded.
 func TestVerifyExitCodes(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	srv, url := sandbox(t, crowdchangetest.Options{Seed: 4, Transactions: 800, From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Now: clock.Now,
 		Faults: crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond}})

@@ -20,7 +20,8 @@ const (
 const exitCodesHelp = `exit codes:
   0  done
   1  failed (the warehouse is consistent at its last checkpoint)
-  2  usage or config error, or the warehouse is unreachable or not writable
+  2  usage or config error (the API answers 404 at --api-url/--region), or the warehouse is
+     unreachable, not writable, or missing for a reading verb
   3  the API refused the key (403 Forbidden)
   4  status: a watermark lags more than --max-lag
   5  verify: the warehouse differs from the API
@@ -51,7 +52,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.Is(err, load.ErrWarehouseUnavailable):
+	case errors.As(err, &usage), errors.Is(err, load.ErrWarehouseUnavailable), errors.Is(err, extract.ErrNotFound):
 		return exitUsage
 	case errors.Is(err, extract.ErrForbidden):
 		return exitForbidden

@@ -43,6 +43,7 @@ func (k *killSwitch) arm(at int) {
 // A backfill killed with SIGKILL at many points (while fetching, transforming, writing Parquet or
 // committing) and run again each time ends exactly at the ground truth: no gap, no duplicate.
 func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
+	t.Parallel()
 	srv := crowdchangetest.New(crowdchangetest.Options{Seed: 11, Transactions: 2500, From: yearFrom, To: yearTo, Now: sandboxNow})
 	ks := &killSwitch{next: srv, fire: make(chan struct{}, 1)}
 	hs := httptest.NewServer(ks)

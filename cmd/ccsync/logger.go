@@ -22,6 +22,7 @@ func newLogger(cfg config.Log, w io.Writer, terminal bool) (*logrus.Logger, erro
 		return nil, fmt.Errorf("log-level: %w", err)
 	}
 	l.SetLevel(level)
+	l.AddHook(secondsHook{})
 	switch {
 	case cfg.Format == "json" || (cfg.Format == "auto" && !terminal):
 		l.SetFormatter(cloudLoggingFormatter{})
@@ -67,4 +68,21 @@ func (cloudLoggingFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		return nil, fmt.Errorf("formatting log entry: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// secondsHook writes every time.Duration field in seconds, under its name with "_s" appended
+// ("wait": 10m becomes "wait_s": 600): logrus would print nanoseconds in JSON.
+type secondsHook struct{}
+
+func (secondsHook) Levels() []logrus.Level { return logrus.AllLevels }
+
+// Fire rewrites the entry's own copy of the fields (logrus duplicates them for each line).
+func (secondsHook) Fire(e *logrus.Entry) error {
+	for k, v := range e.Data {
+		if d, ok := v.(time.Duration); ok {
+			delete(e.Data, k)
+			e.Data[k+"_s"] = d.Seconds()
+		}
+	}
+	return nil
 }

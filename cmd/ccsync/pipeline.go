@@ -75,6 +75,7 @@ type tally struct {
 	Rows         map[string]int64
 	Unknown      int
 	Invalid      int
+	Quarantined  int
 }
 
 func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, error) {
@@ -122,7 +123,7 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 	builder := transform.NewBuilder(p.mem)
 	defer builder.Release()
 	stamp := newStamper(p.now)
-	tables := schemas.DataTables()
+	tables := schemas.BatchTables()
 
 	var open *openBatch
 	defer func() {
@@ -165,7 +166,7 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 		}
 		started := p.now()
 		if err := p.sink.Commit(ctx, b.batch); err != nil {
-			return fmt.Errorf("committing batch %s: %w", b.batch.ID(), err)
+			return err // the sink's errors name the batch
 		}
 		t.Batches++
 		t.Bytes += b.batch.Bytes()
@@ -212,9 +213,13 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 		for _, f := range res.Transactions {
 			builder.Add(f, meta)
 		}
+		for _, q := range res.Quarantined {
+			builder.AddQuarantined(q, res.Window, meta)
+		}
 		after := builder.Stats()
 		t.Unknown += after.UnknownFields - before.UnknownFields
 		t.Invalid += after.Invalid - before.Invalid
+		t.Quarantined += after.Quarantined - before.Quarantined
 		open.batch.AddCheckpoint(load.Checkpoint{
 			Stream:        string(res.Window.Stream),
 			PayoutAccount: res.Window.Account,

@@ -122,6 +122,7 @@ func testLog() *logrus.Entry {
 // table per day: the batch policy (windows, transactions, age, on a fake clock) commits at most
 // 150 batches, so at most 150 load jobs per table.
 func TestBatcherTenYearsDailyWindowsUsesFewLoadJobs(t *testing.T) {
+	t.Parallel()
 	windows, err := extract.PlanDateWindows(time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +165,7 @@ func TestBatcherTenYearsDailyWindowsUsesFewLoadJobs(t *testing.T) {
 }
 
 func TestBatchFull(t *testing.T) {
+	t.Parallel()
 	p := config.BatchPolicy{MaxWindows: 10, MaxTransactions: 100, MaxAge: time.Minute}
 	tests := []struct {
 		windows, tx int
@@ -184,6 +186,7 @@ func TestBatchFull(t *testing.T) {
 }
 
 func TestStamperStrictlyIncreases(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := newStamper(clock.Now)
 	prev := s.next()
@@ -202,6 +205,7 @@ func TestStamperStrictlyIncreases(t *testing.T) {
 // A failing commit stops the run with the error, and the batch's files are removed; the windows it
 // held were not committed.
 func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
+	t.Parallel()
 	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -222,6 +226,7 @@ func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
 
 // A window that cannot be extracted stops the run; nothing of the open batch is committed.
 func TestPipelineExtractFailureCommitsNothingMore(t *testing.T) {
+	t.Parallel()
 	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC), 24*time.Hour)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -245,6 +250,7 @@ func TestPipelineExtractFailureCommitsNothingMore(t *testing.T) {
 // A field the model does not know never fails a run: the transaction lands (its raw JSON keeps the
 // field) and the field is counted for the run summary.
 func TestUnknownFieldsAreCountedNotFatal(t *testing.T) {
+	t.Parallel()
 	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 5, 0, 0, 0, 0, time.UTC), 24*time.Hour)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

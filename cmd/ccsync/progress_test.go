@@ -14,6 +14,7 @@ import (
 )
 
 func TestProgressBar(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	var out bytes.Buffer
 	p := newTerminalProgress(&out, clock.Now)
@@ -64,6 +65,7 @@ func lastLine(s string) string {
 
 // Off a terminal there is no bar: one JSON log line per committed batch, in Cloud Logging's shape.
 func TestJSONLogLinePerCommittedBatch(t *testing.T) {
+	t.Parallel()
 	_, url := sandbox(t, crowdchangetest.Options{Seed: 6, Transactions: 300, From: yearFrom, To: yearTo, Now: sandboxNow})
 	r := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}.run(t,
 		"--api-url", url, "--rate", "2000", "--duckdb", filepath.Join(t.TempDir(), "w.duckdb"),

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ccsync/ccsync/config"
@@ -14,9 +16,13 @@ import (
 // apiClient builds the API client: against the in-process sandbox with --sandbox, else the
 // configured API. It checks the key with one request before any work, so that a wrong key stops
 // the run within seconds and before anything is written.
-func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
+func (inv *invocation) apiClient(ctx context.Context, extra ...extract.Option) (*extract.Client, error) {
 	if inv.cfg.Sandbox.Enabled {
-		inv.cfg.API.URL = inv.startSandbox()
+		url, err := inv.startSandbox()
+		if err != nil {
+			return nil, err
+		}
+		inv.cfg.API.URL = url
 		inv.cfg.API.Key = config.Secret(sandboxKey)
 	}
 	if err := inv.cfg.API.Validate(); err != nil {
@@ -26,6 +32,7 @@ func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
 	if inv.bar != nil {
 		opts = append(opts, extract.WithObserver(inv.bar.backingOff))
 	}
+	opts = append(opts, extra...)
 	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
 	if err != nil {
 		return nil, usagef(err)
@@ -41,8 +48,22 @@ func (inv *invocation) apiClient(ctx context.Context) (*extract.Client, error) {
 const sandboxKey = "sandbox-key"
 
 // sandboxOptions turns the sandbox configuration into the sandbox's options.
-func (inv *invocation) sandboxOptions() crowdchangetest.Options {
+func (inv *invocation) sandboxOptions() (crowdchangetest.Options, error) {
 	s := inv.cfg.Sandbox
+	hostile := crowdchangetest.Hostile{PageCap: s.PageCap, IgnorePage: s.IgnorePage, Rate: s.Hostile, Canary: s.Canary}
+	for _, name := range strings.Split(s.Tricks, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		tr, err := crowdchangetest.ParseTrick(name)
+		if err != nil {
+			return crowdchangetest.Options{}, usagef(fmt.Errorf("sandbox-tricks: %w", err))
+		}
+		hostile.Tricks = append(hostile.Tricks, tr)
+	}
+	if err := hostile.Validate(); err != nil {
+		return crowdchangetest.Options{}, usagef(err)
+	}
 	today := inv.env.now().UTC().Truncate(24 * time.Hour)
 	from, to := s.From, s.To
 	if from.IsZero() {
@@ -61,26 +82,30 @@ func (inv *invocation) sandboxOptions() crowdchangetest.Options {
 		Faults:         crowdchangetest.Faults{Rate: s.Faults},
 		RPS:            s.RPS,
 		Now:            inv.env.now,
-	}
+		Hostile:        hostile,
+	}, nil
 }
 
 // startSandbox starts the in-process sandbox on a loopback port for the rest of the invocation
 // and returns its URL.
-func (inv *invocation) startSandbox() string {
-	opts := inv.sandboxOptions()
+func (inv *invocation) startSandbox() (string, error) {
+	opts, err := inv.sandboxOptions()
+	if err != nil {
+		return "", err
+	}
 	_, hs := crowdchangetest.Start(opts)
 	inv.onClose(hs.Close)
 	inv.log.WithFields(map[string]any{
 		"url": hs.URL, "transactions": opts.Transactions, "from": opts.From.Format(time.DateOnly),
 		"to": opts.To.AddDate(0, 0, -1).Format(time.DateOnly), "faults": opts.Faults.Rate,
 	}).Info("sandbox API started")
-	return hs.URL
+	return hs.URL, nil
 }
 
-// connect builds the API client (checking the key) and opens the warehouse, which closes with the
-// invocation.
-func (inv *invocation) connect(ctx context.Context) (*extract.Client, Sink, error) {
-	client, err := inv.apiClient(ctx)
+// connect builds the API client (checking the key; opts adjust it) and opens the warehouse, which
+// closes with the invocation.
+func (inv *invocation) connect(ctx context.Context, opts ...extract.Option) (*extract.Client, Sink, error) {
+	client, err := inv.apiClient(ctx, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,15 +121,15 @@ func (inv *invocation) connect(ctx context.Context) (*extract.Client, Sink, erro
 	return client, sink, nil
 }
 
-// openSink opens the configured warehouse.
+// openSink opens the configured warehouse: for writing in the run verbs (backfill, sync), which
+// first remove the batch directories killed runs left in --temp-dir; read-only in the others.
 func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
+	if inv.writesWarehouse() {
+		inv.removeStaleBatches()
+	}
 	switch inv.cfg.Warehouse.Kind {
 	case config.WarehouseDuckDB:
-		d, err := load.OpenDuckDB(ctx, inv.cfg.DuckDB, inv.log.WithField("component", "load"))
-		if err != nil {
-			return nil, fmt.Errorf("opening the DuckDB warehouse %s: %w", inv.cfg.DuckDB.Path, err)
-		}
-		return d, nil
+		return inv.openDuckDB(ctx, inv.writesWarehouse())
 	case config.WarehouseBigQuery:
 		if err := inv.cfg.BigQuery.Validate(); err != nil {
 			return nil, usagef(err)
@@ -119,4 +144,40 @@ func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
 		return b, nil
 	}
 	return nil, usagef(fmt.Errorf("warehouse %q is not supported", inv.cfg.Warehouse.Kind))
+}
+
+// writesWarehouse tells whether the verb writes the warehouse: only the run verbs create and
+// change it (and `query --write`, which opens it itself).
+func (inv *invocation) writesWarehouse() bool { return inv.verb == "backfill" || inv.verb == "sync" }
+
+// openDuckDB opens the DuckDB warehouse: for writing (creating the file when it is missing,
+// unless load.MustExist is among opts), or read-only, when it must exist already; a reading verb
+// never creates a file. Either waits up to --duckdb-lock-wait while another process holds the
+// file.
+func (inv *invocation) openDuckDB(ctx context.Context, write bool, opts ...load.DuckDBOption) (*load.DuckDB, error) {
+	cfg, log := inv.cfg.DuckDB, inv.log.WithField("component", "load")
+	var d *load.DuckDB
+	var err error
+	if write {
+		d, err = load.OpenDuckDB(ctx, cfg, log, opts...)
+	} else {
+		d, err = load.OpenDuckDBReadOnly(ctx, cfg, log, opts...)
+	}
+	switch {
+	case errors.Is(err, load.ErrNoWarehouse):
+		return nil, usagef(fmt.Errorf("no DuckDB warehouse at %s; run backfill or sync first, or check --duckdb", cfg.Path))
+	case err != nil:
+		return nil, fmt.Errorf("opening the DuckDB warehouse %s: %w", cfg.Path, err)
+	}
+	return d, nil
+}
+
+// removeStaleBatches removes the batch directories under --temp-dir whose run is gone (killed):
+// a live run's, locked by its process, are left alone. A failure only warns: the run does not
+// depend on it.
+func (inv *invocation) removeStaleBatches() {
+	log := inv.log.WithField("component", "load")
+	if _, err := load.RemoveStaleBatches(inv.cfg.Run.TempDir, log); err != nil {
+		log.WithError(err).Warn("removing the batch directories of killed runs")
+	}
 }

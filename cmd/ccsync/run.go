@@ -15,6 +15,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 // runOptions is one extraction run: its windows and how to load them.
@@ -76,7 +77,7 @@ func runWindows(ctx context.Context, o runOptions, d runDeps) (tally, error) {
 	}
 	run.Windows, run.Pages, run.Transactions = int64(t.Windows), int64(t.Pages), int64(t.Transactions)
 	run.Requests, run.Retries, run.Throttled = stats.Requests, stats.Retries, stats.Throttled
-	run.BytesLoaded, run.UnknownFields, run.InvalidTransactions = t.Bytes, int64(t.Unknown), int64(t.Invalid)
+	run.BytesLoaded, run.UnknownFields, run.InvalidTransactions, run.Quarantined = t.Bytes, int64(t.Unknown), int64(t.Invalid), int64(t.Quarantined)
 	run.RowsPerTable = t.Rows
 	// The run's end is recorded even when the run was cancelled.
 	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -88,7 +89,7 @@ func runWindows(ctx context.Context, o runOptions, d runDeps) (tally, error) {
 	d.log.WithFields(logrus.Fields{
 		"outcome": run.Outcome, "windows": t.Windows, "skipped": skipped, "pages": t.Pages,
 		"transactions": t.Transactions, "retries": stats.Retries, "throttled": stats.Throttled,
-		"unknown_fields": t.Unknown, "invalid": t.Invalid, "duration_s": run.EndedAt.Sub(started).Seconds(),
+		"unknown_fields": t.Unknown, "invalid": t.Invalid, "quarantined": t.Quarantined, "duration_s": run.EndedAt.Sub(started).Seconds(),
 	}).Info("run ended")
 	return t, runErr
 }
@@ -139,6 +140,9 @@ func printSummary(w io.Writer, r load.Run, t tally, s extract.Stats, planned, sk
 		fmt.Fprintf(w, "  peak RSS       %s\n", humanBytes(rss))
 	}
 	fmt.Fprintf(w, "  transactions   %d (%d duplicates dropped, %d unknown fields, %d not fully decoded)\n", t.Transactions, t.Duplicates, t.Unknown, t.Invalid)
+	if t.Quarantined > 0 {
+		fmt.Fprintf(w, "  quarantined    %d items without a readable id (table %s)\n", t.Quarantined, schemas.QuarantineTable)
+	}
 	if len(t.Rows) > 0 {
 		names := make([]string, 0, len(t.Rows))
 		for n := range t.Rows {

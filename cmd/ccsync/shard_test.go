@@ -16,6 +16,7 @@ import (
 )
 
 func TestShardWindowsPartitionThePlan(t *testing.T) {
+	t.Parallel()
 	windows, err := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestShardWindowsPartitionThePlan(t *testing.T) {
 }
 
 func TestShardFromCloudRunEnvironment(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) (string, bool) {
 		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 	}
@@ -69,6 +71,7 @@ func TestShardFromCloudRunEnvironment(t *testing.T) {
 // Shards commit independently, and together they cover the range exactly once: every window is
 // committed by exactly one shard, and the views hold the ground truth.
 func TestShardsTogetherCoverTheRangeExactlyOnce(t *testing.T) {
+	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{Seed: 12, Transactions: 1200, From: yearFrom, To: yearTo, Now: sandboxNow})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	const n = 3

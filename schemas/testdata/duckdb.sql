@@ -343,6 +343,23 @@ CREATE TABLE IF NOT EXISTS "raw_transactions" (
   "raw" VARCHAR NOT NULL,
   "unknown_fields" VARCHAR[] NOT NULL,
   "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Items the API sent that are not transactions ccsync can version (no readable numeric id), kept whole with the window, page and position they came in and why; their window is committed without them.
+CREATE TABLE IF NOT EXISTS "quarantine" (
+  "stream" VARCHAR NOT NULL,
+  "payout_account" VARCHAR,
+  "window_start" TIMESTAMPTZ NOT NULL,
+  "window_end" TIMESTAMPTZ NOT NULL,
+  "page" BIGINT NOT NULL,
+  "position" BIGINT NOT NULL,
+  "reason" VARCHAR NOT NULL,
+  "raw" VARCHAR NOT NULL,
+  "raw_bytes_base64" VARCHAR,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -382,7 +399,8 @@ CREATE TABLE IF NOT EXISTS "ccsync_runs" (
   "rows_per_table" VARCHAR,
   "bytes_loaded" BIGINT,
   "unknown_fields" BIGINT,
-  "invalid_transactions" BIGINT
+  "invalid_transactions" BIGINT,
+  "quarantined" BIGINT
 );
 
 CREATE OR REPLACE VIEW "transactions_current" AS
