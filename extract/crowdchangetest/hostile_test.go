@@ -555,7 +555,7 @@ func TestHostileTricked(t *testing.T) {
 func TestHostileCanary(t *testing.T) {
 	t.Parallel()
 	const canary = "CANARY-5f2c"
-	tw := twin(t, 6, 800, crowdchangetest.Hostile{Rate: 0.4, Canary: canary})
+	tw := twin(t, 6, 400, crowdchangetest.Hostile{Rate: 0.4, Canary: canary})
 	s := tw.tricked
 	check := func(stage string) {
 		tricked, plain := tw.fetchBoth(t, windowQuery(yearStart, yearEnd), 100)
@@ -589,7 +589,7 @@ func TestHostileCanary(t *testing.T) {
 				}
 			}
 		}
-		if n < 250 || bytes.Contains(slices.Concat(plain...), []byte(canary)) {
+		if n < 120 || bytes.Contains(slices.Concat(plain...), []byte(canary)) {
 			t.Errorf("%s: %d tricked transactions; the plain sandbox holds the canary: %v", stage, n, bytes.Contains(slices.Concat(plain...), []byte(canary)))
 		}
 	}
@@ -646,7 +646,7 @@ func TestHostileSparesStored(t *testing.T) {
 func TestHostileDeterministic(t *testing.T) {
 	t.Parallel()
 	h := crowdchangetest.Hostile{Rate: 0.5, Canary: "CANARY"}
-	tw, other := twin(t, 8, 1000, h), twin(t, 8, 1000, h)
+	tw, other := twin(t, 8, 500, h), twin(t, 8, 500, h)
 	base := tw.trickedURL
 	queries := []url.Values{
 		{"dt_start": {"2024-01-01T00:00:00"}, "dt_end": {"2024-01-31T23:59:59"}, "page": {"2"}, "limit": {"50"}},

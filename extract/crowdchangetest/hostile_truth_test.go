@@ -116,7 +116,8 @@ func sameLenientTruth(want, got crowdchangetest.Truth) error {
 // after Mutate.
 func TestHostileTruthMatchesLenientRecount(t *testing.T) {
 	t.Parallel()
-	tw := twin(t, 9, 1200, crowdchangetest.Hostile{Rate: 0.3, Canary: "CANARY"})
+	const n = 800
+	tw := twin(t, 9, n, crowdchangetest.Hostile{Rate: 0.3, Canary: "CANARY"})
 	s := tw.tricked
 	windows := []struct{ from, to time.Time }{
 		{yearStart, yearEnd},
@@ -163,8 +164,8 @@ func TestHostileTruthMatchesLenientRecount(t *testing.T) {
 		}
 	}
 	check("generated")
-	if changed := s.Mutate(0.1, 5); len(changed) != 120 {
-		t.Fatalf("Mutate changed %d transactions, want 120", len(changed))
+	if changed := s.Mutate(0.1, 5); len(changed) != n/10 {
+		t.Fatalf("Mutate changed %d transactions, want %d", len(changed), n/10)
 	}
 	check("after Mutate")
 }
@@ -173,7 +174,7 @@ func TestHostileTruthMatchesLenientRecount(t *testing.T) {
 // the donation sums exactly the unreadable donations.
 func TestHostileTruthDifference(t *testing.T) {
 	t.Parallel()
-	tw := twin(t, 10, 1000, crowdchangetest.Hostile{Rate: 0.25})
+	tw := twin(t, 10, 500, crowdchangetest.Hostile{Rate: 0.25})
 	tricked, plain := tw.tricked.Truth(yearStart, yearEnd), tw.plain.Truth(yearStart, yearEnd)
 	if plain.Quarantined != 0 || plain.UnreadableDonations != 0 {
 		t.Fatalf("without Hostile: %d quarantined, %d unreadable donations", plain.Quarantined, plain.UnreadableDonations)
