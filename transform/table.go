@@ -144,12 +144,17 @@ func (t *table) intp(c col, v *int64) {
 // in the transaction's issues (the original bytes stay in raw_bytes_base64).
 func (t *table) strv(c col, v string) {
 	if t.mark(c) {
-		if !utf8.ValidString(v) {
-			v = strings.ToValidUTF8(v, string(utf8.RuneError))
-			t.note(c, "invalid UTF-8 replaced by U+FFFD")
-		}
-		t.rb.Field(int(c)).(*array.StringBuilder).Append(v)
+		t.rb.Field(int(c)).(*array.StringBuilder).Append(t.validText(c, v))
 	}
+}
+
+// validText returns v with invalid UTF-8 replaced by U+FFFD, noting column c when it had any.
+func (t *table) validText(c col, v string) string {
+	if utf8.ValidString(v) {
+		return v
+	}
+	t.note(c, "invalid UTF-8 replaced by U+FFFD")
+	return strings.ToValidUTF8(v, string(utf8.RuneError))
 }
 
 // rawJSON sets a raw JSON column (String, at c) from the API's bytes, without an intermediate
@@ -234,11 +239,7 @@ func (t *table) strs(c col, v []string) {
 		lb.Append(true)
 		sb := lb.ValueBuilder().(*array.StringBuilder)
 		for _, s := range v {
-			if !utf8.ValidString(s) {
-				s = strings.ToValidUTF8(s, string(utf8.RuneError))
-				t.note(c, "invalid UTF-8 replaced by U+FFFD")
-			}
-			sb.Append(s)
+			sb.Append(t.validText(c, s))
 		}
 	}
 }
