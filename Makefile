@@ -16,12 +16,17 @@ all: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ccsync
 
-## run: backfill the sandbox's last twelve months into $(DUCKDB), then the status and an analyst query.
+## run: backfill both sandboxes' last twelve months (CrowdChange, then Donately) into $(DUCKDB),
+## then each source's status and an analyst query over each.
 run: build
 	./$(BIN) --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
+	./$(BIN) --source donately --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn status
+	./$(BIN) --source donately --duckdb $(DUCKDB) --log-level warn status
 	@echo; echo "Revenue per campaign per month (scripts/queries/revenue_per_campaign_month.sql):"
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/revenue_per_campaign_month.sql)"
+	@echo; echo "Donately donations per currency and status (scripts/queries/donately_by_currency_status.sql):"
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/donately_by_currency_status.sql)"
 
 ## test: go vet, then every test with the race detector, in random order.
 test:

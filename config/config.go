@@ -5,8 +5,10 @@
 // Every setting has one name, used as the command-line flag (--bq-project), the YAML key
 // (bq-project: ...) and, upper-cased with CCSYNC_ in front and dashes as underscores, the
 // environment variable (CCSYNC_BQ_PROJECT). Flags win over the environment, the environment over
-// the file. The API key is the exception: it comes only from CROWDCHANGE_API_KEY or the file named
-// by --api-key-file, never from the config file or a flag, and it is never printed.
+// the file. Flags are pflag's (--name value, --name=value, a switch alone is true): RegisterGlobal
+// defines the settings of every verb (the root command's), RegisterVerb a verb's own. The API key
+// is the exception: it comes only from CROWDCHANGE_API_KEY or the file named by --api-key-file,
+// never from the config file or a flag, and it is never printed.
 package config
 
 import (
@@ -21,7 +23,11 @@ type Config struct {
 	// File is the YAML config file (--config); "" for none.
 	File string
 
+	// Source is the platform a run copies from: SourceCrowdChange (default) or SourceDonately.
+	Source string
+
 	API       API
+	Donately  Donately
 	Warehouse Warehouse
 	DuckDB    DuckDB
 	BigQuery  BigQuery
@@ -33,7 +39,11 @@ type Config struct {
 
 // SetDefaults fills every unset field of every part.
 func (c *Config) SetDefaults() {
+	if c.Source == "" {
+		c.Source = SourceCrowdChange
+	}
 	c.API.SetDefaults()
+	c.Donately.SetDefaults()
 	c.Warehouse.SetDefaults()
 	c.DuckDB.SetDefaults()
 	c.BigQuery.SetDefaults()
@@ -41,6 +51,21 @@ func (c *Config) SetDefaults() {
 	c.Sandbox.SetDefaults()
 	c.Run.SetDefaults()
 	c.Output.SetDefaults()
+}
+
+// The sources --source names (package schemas declares their streams and tables).
+const (
+	SourceCrowdChange = "crowdchange"
+	SourceDonately    = "donately"
+)
+
+// ValidateSource checks --source.
+func (c *Config) ValidateSource() error {
+	switch c.Source {
+	case SourceCrowdChange, SourceDonately:
+		return nil
+	}
+	return fmt.Errorf("source: %q is not crowdchange or donately", c.Source)
 }
 
 // Warehouse picks the warehouse.

@@ -3,13 +3,14 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // fakeSource is an environment and a file system in memory.
@@ -34,7 +35,7 @@ func parse(t *testing.T, verb string, args []string, src fakeSource) (*Config, m
 	t.Helper()
 	c := &Config{}
 	c.SetDefaults()
-	fset := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fset := pflag.NewFlagSet(verb, pflag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	Register(fset, c, verb)
 	if err := fset.Parse(args); err != nil {
@@ -289,5 +290,108 @@ func TestConfigFileMustExistWhenNamed(t *testing.T) {
 	}
 	if _, _, err := parse(t, "backfill", nil, fakeSource{env: map[string]string{"CCSYNC_CONFIG": "empty.yaml"}, files: map[string]string{"empty.yaml": ""}}); err != nil {
 		t.Errorf("an empty file: %v", err)
+	}
+}
+
+// RegisterGlobal (the root command's flags) and RegisterVerb (a verb's own) split what Register
+// defines for the verb, with the registry's names and usages; `config` takes every setting.
+func TestRegisterGlobalAndVerbSplitTheSettings(t *testing.T) {
+	usages := map[string]string{}
+	for _, s := range Settings() {
+		usages[s.Name] = s.Usage
+	}
+	names := func(register func(fs *pflag.FlagSet, c *Config)) map[string]bool {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		c := &Config{}
+		c.SetDefaults()
+		register(fs, c)
+		out := map[string]bool{}
+		fs.VisitAll(func(f *pflag.Flag) {
+			out[f.Name] = true
+			if f.Usage != usages[f.Name] {
+				t.Errorf("--%s: usage %q, want %q", f.Name, f.Usage, usages[f.Name])
+			}
+		})
+		return out
+	}
+	global := names(RegisterGlobal)
+	for _, s := range Settings() {
+		if global[s.Name] != (s.Verbs == nil) {
+			t.Errorf("--%s global: %v, verbs %v", s.Name, global[s.Name], s.Verbs)
+		}
+	}
+	for _, verb := range []string{"sync", "backfill", "verify", "status", "query", "schema", "sandbox", "config"} {
+		all := names(func(fs *pflag.FlagSet, c *Config) { Register(fs, c, verb) })
+		own := names(func(fs *pflag.FlagSet, c *Config) { RegisterVerb(fs, c, verb) })
+		for name := range own {
+			if global[name] {
+				t.Errorf("%s: --%s is both global and the verb's", verb, name)
+			}
+		}
+		if len(all) != len(global)+len(own) {
+			t.Errorf("%s: Register defines %d flags, RegisterGlobal and RegisterVerb %d and %d", verb, len(all), len(global), len(own))
+		}
+		if verb == "config" && len(all) != len(Settings()) {
+			t.Errorf("config takes %d of %d settings", len(all), len(Settings()))
+		}
+	}
+}
+
+// Flags are GNU-style: --name value or --name=value, a switch alone is true, positional arguments
+// may come between them, and a bad value names the flag.
+func TestFlagSyntax(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(c *Config) bool
+		wantErr string
+	}{
+		{"switch alone", []string{"--force", "--sandbox"}, func(c *Config) bool { return c.Run.Force && c.Sandbox.Enabled }, ""},
+		{"switch with a value", []string{"--force=false", "--sandbox=true"}, func(c *Config) bool { return !c.Run.Force && c.Sandbox.Enabled }, ""},
+		{"values both ways", []string{"--window=6h", "--concurrency", "3", "--shard", "1/4", "--from", "2025-01-02"},
+			func(c *Config) bool {
+				return c.Run.Window == 6*time.Hour && c.Run.Concurrency == 3 && c.Run.Shard == Shard{1, 4} && c.Run.From.Equal(time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC))
+			}, ""},
+		{"days", []string{"--window", "2d"}, func(c *Config) bool { return c.Run.Window == 48*time.Hour }, ""},
+		{"bad duration", []string{"--window", "a day"}, nil, `"--window" flag: "a day" is not a duration`},
+		{"bad switch", []string{"--force=perhaps"}, nil, `"--force" flag: "perhaps" is not true or false`},
+		{"another verb's flag", []string{"--max-lag", "1h"}, nil, "unknown flag: --max-lag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := parse(t, "backfill", tt.args, fakeSource{})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(c) {
+				t.Errorf("%q parsed as %+v", tt.args, c.Run)
+			}
+		})
+	}
+}
+
+// --help and the like are flags of the command line, not settings: the environment and the file
+// do not reach them.
+func TestResolveIgnoresFlagsThatAreNoSetting(t *testing.T) {
+	c := &Config{}
+	c.SetDefaults()
+	fs := pflag.NewFlagSet("backfill", pflag.ContinueOnError)
+	help := fs.BoolP("help", "h", false, "help")
+	Register(fs, c, "backfill")
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	provided, err := Resolve(fs, c, fakeSource{env: map[string]string{"CCSYNC_HELP": "true"}}.source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *help || provided["help"] {
+		t.Errorf("CCSYNC_HELP reached --help")
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 )
 
 // DefaultMaxPages bounds the pages of one window: an API that never returns a short page must not
@@ -36,74 +33,26 @@ var checkWindow = Window{
 var errNoID = errors.New("no readable numeric id")
 
 // Client reads GET /v2/private/transactions. It is safe for concurrent use: windows fetched at the
-// same time share its rate limiter (and that of any client given the same WithLimiter), its
-// connections and its counters.
+// same time share its HTTP machinery (NewHTTP): its rate limiter (and that of any client given the
+// same WithLimiter), its retries, its connections and its counters.
 type Client struct {
-	endpoint  string
-	userAgent string
-	pageSize  int
-	log       *logrus.Entry
-	hc        *http.Client
-	retry     *RetryTransport
-	pages     atomic.Int64
-	pageCap   atomic.Int64 // the page size the API was seen to cap pages at (0: none seen)
+	endpoint string
+	pageSize int
+	log      *logrus.Entry
+	http     *HTTP
+	maxPages int
+	paging   Paging
+	pageCap  atomic.Int64 // the page size the API was seen to cap pages at (0: none seen)
 
 	// The key lives only in these closures, so that no formatting of a Client can print it.
 	authorize func(h http.Header)
 	redact    func(s string) string
-
-	opts clientOptions
 }
-
-type clientOptions struct {
-	base     http.RoundTripper
-	sleeper  Sleeper
-	rand     func() float64
-	now      func() time.Time
-	observer BackoffObserver
-	limiter  *rate.Limiter
-	version  string
-	maxPages int
-	paging   Paging
-}
-
-// Option configures a Client.
-type Option func(*Client)
-
-// WithTransport sets the transport the client sends through, below its rate limiter and retries
-// (default: a clone of http.DefaultTransport).
-func WithTransport(base http.RoundTripper) Option { return func(c *Client) { c.opts.base = base } }
-
-// WithSleeper sets how the client waits between attempts (default SleepContext).
-func WithSleeper(s Sleeper) Option { return func(c *Client) { c.opts.sleeper = s } }
-
-// WithRand sets the source of the backoff's jitter, a function returning numbers in [0, 1) such as
-// a *rand.Rand's Float64 (calls are serialised).
-func WithRand(f func() float64) Option { return func(c *Client) { c.opts.rand = f } }
-
-// WithClock sets the clock Retry-After dates are read against (default time.Now).
-func WithClock(now func() time.Time) Option { return func(c *Client) { c.opts.now = now } }
-
-// WithObserver sets a function told about every backoff, for progress displays.
-func WithObserver(o BackoffObserver) Option { return func(c *Client) { c.opts.observer = o } }
-
-// WithLimiter shares a rate limiter between clients (default: a limiter of cfg.Rate, cfg.Burst).
-func WithLimiter(l *rate.Limiter) Option { return func(c *Client) { c.opts.limiter = l } }
-
-// WithVersion sets the version in the User-Agent "ccsync/<version>" (default: the module's
-// version from the build information, or "dev").
-func WithVersion(v string) Option { return func(c *Client) { c.opts.version = v } }
-
-// WithMaxPages sets the most pages one window may have (default DefaultMaxPages).
-func WithMaxPages(n int) Option { return func(c *Client) { c.opts.maxPages = n } }
-
-// WithPaging sets how the client tells that a window has no more pages (default
-// PagingShortPage).
-func WithPaging(p Paging) Option { return func(c *Client) { c.opts.paging = p } }
 
 // NewClient returns a client for the API that cfg describes. Unset fields of cfg take their
 // defaults; the configuration must then be valid (a plain http:// base URL is refused unless its
-// host is a loopback address). Requests go through Retry(RateLimit(base)); cfg.Timeout bounds each
+// host is a loopback address). Requests go through the shared machinery of NewHTTP
+// (Retry(RateLimit(timeout(base)))), whose 2xx bodies must be valid pages; cfg.Timeout bounds each
 // attempt, body included, not the time spent waiting for the limiter or backing off.
 func NewClient(cfg config.API, log *logrus.Entry, opts ...Option) (*Client, error) {
 	cfg.SetDefaults()
@@ -117,52 +66,23 @@ func NewClient(cfg config.API, log *logrus.Entry, opts ...Option) (*Client, erro
 	if log == nil {
 		log = discardLog()
 	}
+	hcfg := HTTPConfigOf("crowdchange", cfg)
+	hcfg.ValidateBody = validatePage
+	h, err := NewHTTP(hcfg, log, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the CrowdChange client: %w", err)
+	}
 	key := cfg.Key.Reveal()
-	c := &Client{
+	return &Client{
 		endpoint:  base + TransactionsPath,
 		pageSize:  cfg.PageSize,
 		log:       log,
+		http:      h,
+		maxPages:  h.opts.maxPages,
+		paging:    h.opts.paging,
 		authorize: func(h http.Header) { h.Set("Authorization", "Bearer "+key) },
 		redact:    func(s string) string { return redactKey(s, key) },
-	}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.opts.maxPages <= 0 {
-		c.opts.maxPages = DefaultMaxPages
-	}
-	version := c.opts.version
-	if version == "" {
-		version = buildVersion()
-	}
-	c.userAgent = "ccsync/" + version
-	limiter := c.opts.limiter
-	if limiter == nil {
-		limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
-	}
-	rt := c.opts.base
-	if rt == nil {
-		rt = defaultBaseTransport()
-	}
-	c.retry = NewRetryTransport(
-		NewRateLimitTransport(&timeoutTransport{next: rt, timeout: cfg.Timeout}, limiter),
-		RetryConfig{
-			MaxAttempts:  cfg.MaxAttempts,
-			BackoffBase:  cfg.BackoffBase,
-			BackoffMax:   cfg.BackoffMax,
-			Sleeper:      c.opts.sleeper,
-			Rand:         c.opts.rand,
-			Now:          c.opts.now,
-			OnBackoff:    c.opts.observer,
-			ValidateBody: validatePage,
-			Log:          log,
-		})
-	c.hc = &http.Client{
-		Transport: c.retry,
-		// The API has no reason to redirect; following one could send the key elsewhere.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return c, nil
+	}, nil
 }
 
 // Stats are a client's counters since it was made.
@@ -177,18 +97,14 @@ type Stats struct {
 	ServerErrors int64
 	// InvalidBodies are the 2xx answers whose body was truncated or not a valid page.
 	InvalidBodies int64
-	// Pages are the pages fetched successfully.
+	// Pages are the 2xx answers (pages, and the one of Check) received.
 	Pages int64
 	// BackoffTotal is the time spent waiting between attempts.
 	BackoffTotal time.Duration
 }
 
 // Stats returns the client's counters so far.
-func (c *Client) Stats() Stats {
-	s := c.retry.Stats()
-	s.Pages = c.pages.Load()
-	return s
-}
+func (c *Client) Stats() Stats { return c.http.Stats() }
 
 // WindowResult is everything a window holds.
 type WindowResult struct {
@@ -269,8 +185,8 @@ func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, erro
 		shortPrev int               // length of the previous page when it was short and not empty
 	)
 	for page := 1; ; page++ {
-		if page > c.opts.maxPages {
-			return nil, fmt.Errorf("fetching window %s: %w: still no last page after %d pages; giving up", w, ErrPagingBroken, c.opts.maxPages)
+		if page > c.maxPages {
+			return nil, fmt.Errorf("fetching window %s: %w: still no last page after %d pages; giving up", w, ErrPagingBroken, c.maxPages)
 		}
 		p, attempts, err := c.fetchPage(ctx, w, page, c.pageSize)
 		res.Requests += int(attempts)
@@ -280,7 +196,7 @@ func (c *Client) FetchWindow(ctx context.Context, w Window) (*WindowResult, erro
 		res.Pages++
 		n := len(p.Data)
 		read += int64(n)
-		if n > 0 && samePage(p.Data, prev) {
+		if n > 0 && SamePage(p.Data, prev) {
 			return nil, fmt.Errorf("fetching window %s: %w: page %d is the same as page %d (does the API ignore %q?)", w, ErrPagingBroken, page, page-1, ParamPage)
 		}
 		prev = p.Data
@@ -373,7 +289,7 @@ func (c *Client) morePages(n int, count, read int64, log *logrus.Entry) bool {
 		return false
 	case n >= c.fullPage():
 		return true
-	case c.opts.paging == PagingUntilEmpty:
+	case c.paging == PagingUntilEmpty:
 		return true
 	case count > read:
 		return true // the count says more exist: a page shorter than the limit is a capped one
@@ -385,9 +301,10 @@ func (c *Client) morePages(n int, count, read int64, log *logrus.Entry) bool {
 	return n%10 == 0 || n%25 == 0
 }
 
-// samePage reports whether two pages hold the same items, byte for byte. Pages that differ
-// usually differ in their first item's first bytes, so this costs next to nothing.
-func samePage(a, b []json.RawMessage) bool {
+// SamePage reports whether two pages hold the same items, byte for byte: an API that ignores the
+// paging parameter repeats a page. Pages that differ usually differ in their first item's first
+// bytes, so this costs next to nothing.
+func SamePage(a, b []json.RawMessage) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -422,32 +339,20 @@ func (c *Client) fetchPage(ctx context.Context, w Window, page, limit int) (*Pag
 	if page < 1 {
 		return nil, 0, fmt.Errorf("fetching page %d of window %s: pages start at 1", page, w)
 	}
-	call := &callInfo{log: c.log.WithField("window", w.String())}
-	attempts := &call.attempts
 	u := c.endpoint + "?" + w.Query(page, limit).Encode()
-	req, err := http.NewRequestWithContext(withCall(ctx, call), http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
 	c.authorize(req.Header)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	resp, err := c.hc.Do(req)
+	resp, err := c.http.Do(req, c.log.WithField("window", w.String()))
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its URL adds nothing but noise
-		}
-		return nil, attempts.Load(), fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
+		return nil, 0, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body) // already in memory: the RetryTransport buffered it
-	if err != nil {
-		return nil, attempts.Load(), fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, ErrInvalidBody, err)
-	}
-	n := attempts.Load()
+	n := int64(resp.Attempts)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := decodeAPIError(resp.StatusCode, resp.Header, body)
+		apiErr := decodeAPIError(resp.StatusCode, resp.Header, resp.Body)
 		c.redactError(apiErr)
 		err := error(apiErr)
 		if IsTransient(apiErr) {
@@ -455,13 +360,12 @@ func (c *Client) fetchPage(ctx context.Context, w Window, page, limit int) (*Pag
 		}
 		return nil, n, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
-	p := call.page // decoded once, by the retry transport's validation
+	p, _ := resp.Decoded.(*Page) // decoded once, by the retry transport's validation
 	if p == nil {
-		if p, err = decodePage(body); err != nil {
+		if p, err = decodePage(resp.Body); err != nil {
 			return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, ErrInvalidBody, err)
 		}
 	}
-	c.pages.Add(1)
 	return p, n, nil
 }
 
@@ -491,16 +395,13 @@ func redactKey(s, key string) string {
 }
 
 // validatePage is the retry transport's check of a 2xx body: a complete, valid page, or the attempt
-// is retried. The decoded page is handed to the call, which then need not decode the body again.
-func validatePage(ctx context.Context, body []byte) error {
+// is retried. The decoded page is handed back in Response.Decoded, so the body is decoded once.
+func validatePage(body []byte) (any, error) {
 	p, err := decodePage(body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if ci := callOf(ctx); ci != nil {
-		ci.page = p
-	}
-	return nil
+	return p, nil
 }
 
 // decodePage decodes the page envelope {dt_start, dt_end, count, data[]}, leniently except for

@@ -32,6 +32,16 @@
 //
 // # Retries and rate limiting
 //
+// Every platform's client sends through the same machinery, built by NewHTTP from an HTTPConfig
+// (the shared settings of config.API, HTTPConfigOf, and the platform's own check of a 2xx body):
+// an HTTP whose Do returns each answer read whole, whatever its status, with what the body check
+// decoded, and whose Stats count requests, retries, throttling, server errors, invalid bodies,
+// pages and backoff. The options (WithLimiter, WithSleeper, WithClock, WithRand, WithObserver,
+// WithTransport, WithVersion, WithMaxPages) apply to every platform alike; clients given one
+// WithLimiter share one limiter. The CrowdChange Client and package extract/donately are built on
+// it; DecodeLenient and CleanMessage serve the other platforms' models and errors too, and
+// IsTransient asks their errors through a method Transient() bool.
+//
 // Requests go through RetryTransport(RateLimitTransport(base)). The RateLimitTransport waits for a
 // golang.org/x/time/rate limiter shared by everything in a run, so retries are throttled too. The
 // RetryTransport retries 429, 5xx, network errors, timeouts and 2xx answers whose body is truncated

@@ -103,7 +103,8 @@ func (e *APIError) Unwrap() error {
 
 // IsTransient reports whether err may go away by trying again later: 429, 5xx, network errors,
 // timeouts of one request, and truncated or invalid bodies are transient; 400, 401, 403, 404, 422
-// (any other status), a cancelled context and anything else are not.
+// (any other status), a cancelled context and anything else are not. Another platform's API error
+// says so itself with a method Transient() bool.
 func IsTransient(err error) bool {
 	if err == nil {
 		return false
@@ -111,6 +112,10 @@ func IsTransient(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500
+	}
+	var pe interface{ Transient() bool } // another platform's API error
+	if errors.As(err, &pe) {
+		return pe.Transient()
 	}
 	var te *transientError
 	if errors.Is(err, ErrInvalidBody) || errors.As(err, &te) {
@@ -289,6 +294,11 @@ func stringList(raw json.RawMessage) []string {
 	}
 	return out
 }
+
+// CleanMessage makes a message an API wrote safe for one log line, as APIError's are: valid
+// UTF-8, control characters as spaces, spaces collapsed, at most max bytes. Other platforms'
+// clients clean their API's messages with it.
+func CleanMessage(s string, max int) string { return clean(s, max) }
 
 // clean makes s safe for one log line: valid UTF-8, control characters as spaces, spaces
 // collapsed, at most max bytes (cut on a rune boundary, with an ellipsis).

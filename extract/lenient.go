@@ -10,41 +10,60 @@ import (
 	"sync"
 )
 
-// decodeTransaction decodes one transaction into tx, keeping every field that can be decoded.
+// decodeTransaction decodes one transaction into tx, keeping every field that can be decoded
+// (DecodeLenient).
+func decodeTransaction(raw []byte, tx *Transaction) error {
+	return DecodeLenient(raw, tx, "transaction")
+}
+
+// DecodeLenient decodes the JSON object raw into the model v points to (a non-nil pointer to a
+// struct), keeping every field that can be decoded. what names the record in errors
+// ("transaction", "donation").
 //
 // The fast path is one json.Unmarshal. When it fails (one mistyped field stops encoding/json for
-// the rest of the object), the transaction is decoded again field by field: each field that does
-// not decode is left at its zero value (NULL in the warehouse) and named in the returned error,
-// and every other field, child lists included, is kept. Obvious variants are accepted on the way:
-// a number or a boolean written as a JSON string ("50.00", "123", "true"). The error names the
-// JSON paths and the kinds of values, never a value.
-func decodeTransaction(raw []byte, tx *Transaction) error {
-	if err := json.Unmarshal(raw, tx); err == nil {
+// the rest of the object), the record is decoded again field by field: each field that does not
+// decode is left at its zero value (NULL in the warehouse) and named in the returned
+// *DecodeError, and every other field, child lists included, is kept. Obvious variants are
+// accepted on the way: a number or a boolean written as a JSON string ("50.00", "123", "true").
+// The error names the JSON paths and the kinds of values, never a value.
+func DecodeLenient(raw []byte, v any, what string) error {
+	if err := json.Unmarshal(raw, v); err == nil {
 		return nil
 	}
-	*tx = Transaction{}
-	var d lenientDecoder
-	d.value(raw, reflect.ValueOf(tx).Elem(), "")
+	rv := reflect.ValueOf(v).Elem()
+	rv.SetZero()
+	d := lenientDecoder{what: what}
+	d.value(raw, rv, "")
 	if len(d.failed) == 0 {
 		return nil // only accepted variants
 	}
-	return &DecodeError{Fields: d.failed}
+	return &DecodeError{What: what, Fields: d.failed}
 }
 
-// DecodeError names the fields of a transaction that could not be decoded; their columns are
-// NULL, every other field was kept.
+// DecodeError names the fields of a record that could not be decoded; their columns are NULL,
+// every other field was kept.
 type DecodeError struct {
+	// What names the record: "transaction" when empty.
+	What string
 	// Fields are "path: why" (for example "amount.donation: a JSON string is not money"), in the
 	// order of the model's fields; they name no value.
 	Fields []string
 }
 
 func (e *DecodeError) Error() string {
-	return "decoding the transaction: " + strings.Join(e.Fields, "; ")
+	return "decoding the " + orTransaction(e.What) + ": " + strings.Join(e.Fields, "; ")
+}
+
+func orTransaction(what string) string {
+	if what == "" {
+		return "transaction"
+	}
+	return what
 }
 
 // lenientDecoder decodes JSON into a model value field by field, recording what failed.
 type lenientDecoder struct {
+	what   string // the record, for a failure of the whole
 	failed []string
 }
 
@@ -142,7 +161,7 @@ func (d *lenientDecoder) leaf(raw []byte, v reflect.Value, path string) bool {
 
 func (d *lenientDecoder) fail(path, why string) {
 	if path == "" {
-		path = "(the transaction)"
+		path = "(the " + orTransaction(d.what) + ")"
 	}
 	d.failed = append(d.failed, path+": "+why)
 }

@@ -448,7 +448,7 @@ func (c *cancelOnClose) Close() error {
 type callInfo struct {
 	attempts atomic.Int64
 	log      *logrus.Entry
-	page     *Page // the page the body validation decoded, so the caller need not decode it again
+	decoded  atomic.Pointer[decodedBody] // what the body validation decoded, so the caller need not decode it again
 }
 
 type callKey struct{}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,18 +22,12 @@ import (
 	"github.com/ccsync/ccsync/schemas"
 )
 
-// The streams a checkpoint belongs to (DESIGN.md, "Two streams, two watermarks").
-const (
-	// StreamDate is the stream of windows over the transaction date.
-	StreamDate = "date"
-	// StreamPayout is the stream of payout dates, one per payout account.
-	StreamPayout = "payout"
-)
-
-// Checkpoint is one committed window.
+// Checkpoint is one committed window of a source's stream (the streams are declared in package
+// schemas: schemas.SourceInfo).
 type Checkpoint struct {
-	Stream        string    // "date" | "payout"
-	PayoutAccount string    // payout stream only
+	Source        string    // the source (platform): schemas.SourceNamed knows it
+	Stream        string    // one of the source's streams
+	PayoutAccount string    // the window's key, exactly for a keyed stream (CrowdChange's payout account)
 	WindowStart   time.Time // inclusive, UTC
 	WindowEnd     time.Time // exclusive, UTC
 	// RunID and BatchID name the run and the batch that committed the window; Batch.AddCheckpoint
@@ -44,20 +39,21 @@ type Checkpoint struct {
 	Transactions, Pages int64
 }
 
-// validate checks what a sink relies on: a known stream, an account exactly for the payout
+// validate checks what a sink relies on: a declared source and stream, a key exactly for a keyed
 // stream, a non-empty window, and the batch identity. It names no row values.
 func (c Checkpoint) validate() error {
-	switch c.Stream {
-	case StreamDate:
-		if c.PayoutAccount != "" {
-			return fmt.Errorf("checkpoint of the date stream has a payout account")
-		}
-	case StreamPayout:
-		if c.PayoutAccount == "" {
-			return fmt.Errorf("checkpoint of the payout stream has no payout account")
-		}
-	default:
-		return fmt.Errorf("checkpoint has unknown stream %q (want %q or %q)", c.Stream, StreamDate, StreamPayout)
+	src, ok := schemas.SourceNamed(c.Source)
+	if !ok {
+		return fmt.Errorf("checkpoint has unknown source %q (want one of %s)", c.Source, strings.Join(schemas.SourceNames(), ", "))
+	}
+	stream, ok := src.Stream(c.Stream)
+	switch {
+	case !ok:
+		return fmt.Errorf("checkpoint has unknown stream %q of %s (want one of %s)", c.Stream, c.Source, strings.Join(src.StreamNames(), ", "))
+	case stream.Key == "" && c.PayoutAccount != "":
+		return fmt.Errorf("checkpoint of the %s stream has a payout account", c.Stream)
+	case stream.Key != "" && c.PayoutAccount == "":
+		return fmt.Errorf("checkpoint of the %s stream has no %s", c.Stream, stream.Key)
 	}
 	if !c.WindowStart.Before(c.WindowEnd) {
 		return fmt.Errorf("checkpoint of the %s stream has an empty window [%s, %s)", c.Stream,
@@ -73,6 +69,8 @@ func (c Checkpoint) validate() error {
 // "running") and one when it ends; the latest row of a RunID is the run's state. Zero times and
 // empty Args/Error are stored as NULL.
 type Run struct {
+	// Source is the source (platform) the run extracted from.
+	Source               string
 	RunID, Verb, Args    string
 	RangeStart, RangeEnd time.Time
 	StartedAt, EndedAt   time.Time
@@ -87,8 +85,8 @@ type Run struct {
 // are required) and returns its rows per table as the JSON object both warehouses store, or nil
 // (NULL) when it has none.
 func (r Run) rowsPerTableJSON() (any, error) {
-	if r.RunID == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
-		return nil, errors.New("recording run: run ID, verb, outcome and start time are required")
+	if r.RunID == "" || r.Source == "" || r.Verb == "" || r.Outcome == "" || r.StartedAt.IsZero() {
+		return nil, errors.New("recording run: run ID, source, verb, outcome and start time are required")
 	}
 	if r.RowsPerTable == nil {
 		return nil, nil

@@ -94,8 +94,8 @@ func TestBatchLifecycle(t *testing.T) {
 		writeRows(t, b, mem, tr.Name, genRow(tr, int(i), with(txKey(tr, i), stamp("run-1", "batch-1", day1))))
 	}
 	writeRows(t, b, mem, items.Name) // no rows: no file
-	b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1.In(time.FixedZone("X", 3600)), WindowEnd: day2, RunID: "other", BatchID: "other"})
-	b.AddCheckpoint(Checkpoint{Stream: StreamPayout, PayoutAccount: "user", WindowStart: day1, WindowEnd: day2})
+	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1.In(time.FixedZone("X", 3600)), WindowEnd: day2, RunID: "other", BatchID: "other"})
+	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamPayout, PayoutAccount: "user", WindowStart: day1, WindowEnd: day2})
 
 	if len(b.Files()) != 0 || b.Bytes() != 0 {
 		t.Errorf("before Close: Files() = %v, Bytes() = %d", b.Files(), b.Bytes())
@@ -183,7 +183,7 @@ func TestBatchConcurrentWrites(t *testing.T) {
 				}
 				rec.Release()
 			}
-			b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1.Add(time.Duration(w) * time.Hour), WindowEnd: day1.Add(time.Duration(w+1) * time.Hour)})
+			b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1.Add(time.Duration(w) * time.Hour), WindowEnd: day1.Add(time.Duration(w+1) * time.Hour)})
 		}(w)
 	}
 	wg.Wait()

@@ -65,7 +65,7 @@ func (q *BigQuery) Commit(ctx context.Context, b *Batch) error {
 	base := jobIDBase(b.RunID(), b.ID())
 	var specs []loadSpec
 	paths := map[string]string{}
-	for _, t := range schemas.BatchTables() {
+	for _, t := range schemas.LoadTables() {
 		path, ok := files[t.Name]
 		if !ok {
 			continue
@@ -156,7 +156,7 @@ func checkpointRows(cps []Checkpoint) []map[string]any {
 	out := make([]map[string]any, len(cps))
 	for i, c := range cps {
 		out[i] = map[string]any{
-			"stream": c.Stream, "payout_account": nullString(c.PayoutAccount),
+			"source": c.Source, "stream": c.Stream, "payout_account": nullString(c.PayoutAccount),
 			"window_start": c.WindowStart.UTC(), "window_end": c.WindowEnd.UTC(),
 			"run_id": c.RunID, "batch_id": c.BatchID, "committed_at": c.CommittedAt.UTC(),
 			"transactions": c.Transactions, "pages": c.Pages,
@@ -239,14 +239,15 @@ func appendValue(fb array.Builder, c schemas.Column, v any) error {
 	return nil
 }
 
-// Checkpoints returns every committed window, ordered by stream, payout account, window start,
-// window end and commit time.
+// Checkpoints returns every committed window of every source, ordered by source, stream, payout
+// account, window start, window end and commit time; a caller keeps its source's (OfSource).
 func (q *BigQuery) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	sql := "SELECT `stream`, `payout_account`, `window_start`, `window_end`, `run_id`, `batch_id`, `committed_at`, `transactions`, `pages`\nFROM " +
-		q.ref(schemas.Checkpoints) + "\nORDER BY `stream`, `payout_account` NULLS FIRST, `window_start`, `window_end`, `committed_at`"
+	sql := "SELECT " + bigQuerySourceSQL + " AS `source`, `stream`, `payout_account`, `window_start`, `window_end`, `run_id`, `batch_id`, `committed_at`, `transactions`, `pages`\nFROM " +
+		q.ref(schemas.Checkpoints) + "\nORDER BY `source`, `stream`, `payout_account` NULLS FIRST, `window_start`, `window_end`, `committed_at`"
 	var out []Checkpoint
 	err := q.query(ctx, sql, func(it *bigquery.RowIterator) error {
 		var r struct {
+			Source        string              `bigquery:"source"`
 			Stream        string              `bigquery:"stream"`
 			PayoutAccount bigquery.NullString `bigquery:"payout_account"`
 			WindowStart   time.Time           `bigquery:"window_start"`
@@ -261,7 +262,7 @@ func (q *BigQuery) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 			return err
 		}
 		out = append(out, Checkpoint{
-			Stream: r.Stream, PayoutAccount: r.PayoutAccount.StringVal,
+			Source: r.Source, Stream: r.Stream, PayoutAccount: r.PayoutAccount.StringVal,
 			WindowStart: r.WindowStart.UTC(), WindowEnd: r.WindowEnd.UTC(),
 			RunID: r.RunID, BatchID: r.BatchID, CommittedAt: r.CommittedAt.UTC(),
 			Transactions: r.Transactions, Pages: r.Pages,
@@ -273,6 +274,9 @@ func (q *BigQuery) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	}
 	return out, nil
 }
+
+// bigQuerySourceSQL reads the source column of a bookkeeping table (NULL: schemas.LegacySource).
+const bigQuerySourceSQL = "COALESCE(`source`, '" + schemas.LegacySource + "')"
 
 // query runs a query and calls next until it returns iterator.Done.
 func (q *BigQuery) query(ctx context.Context, sql string, next func(*bigquery.RowIterator) error) error {
@@ -313,7 +317,7 @@ func (q *BigQuery) RecordRun(ctx context.Context, r Run) error {
 		"retries": r.Retries, "throttled": r.Throttled, "transactions": r.Transactions,
 		"rows_per_table": perTable, "bytes_loaded": r.BytesLoaded,
 		"unknown_fields": r.UnknownFields, "invalid_transactions": r.InvalidTransactions,
-		"quarantined": r.Quarantined,
+		"quarantined": r.Quarantined, "source": r.Source,
 	}
 	data, err := q.encodeRows(schemas.Runs, []map[string]any{row})
 	if err != nil {
@@ -345,6 +349,9 @@ func (q *BigQuery) Runs(ctx context.Context, limit int) ([]Run, error) {
 	cols := make([]string, len(runColumnNames))
 	for i, c := range runColumnNames {
 		cols[i] = "`" + c + "`"
+		if c == "source" {
+			cols[i] = bigQuerySourceSQL + " AS `source`"
+		}
 	}
 	sql := "SELECT " + strings.Join(cols, ", ") + "\nFROM " + q.ref(schemas.Runs) + `
 WHERE TRUE
@@ -377,6 +384,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			UnknownFields       bigquery.NullInt64     `bigquery:"unknown_fields"`
 			InvalidTransactions bigquery.NullInt64     `bigquery:"invalid_transactions"`
 			Quarantined         bigquery.NullInt64     `bigquery:"quarantined"`
+			Source              string                 `bigquery:"source"`
 		}
 		if err := it.Next(&r); err != nil {
 			return err
@@ -390,7 +398,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			Requests: r.Requests.Int64, Retries: r.Retries.Int64, Throttled: r.Throttled.Int64,
 			Transactions: r.Transactions.Int64, BytesLoaded: r.BytesLoaded.Int64,
 			UnknownFields: r.UnknownFields.Int64, InvalidTransactions: r.InvalidTransactions.Int64,
-			Quarantined: r.Quarantined.Int64,
+			Quarantined: r.Quarantined.Int64, Source: r.Source,
 		}
 		if r.RowsPerTable.Valid {
 			if err := json.Unmarshal([]byte(r.RowsPerTable.StringVal), &run.RowsPerTable); err != nil {

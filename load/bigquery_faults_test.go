@@ -19,27 +19,6 @@ import (
 	"github.com/ccsync/ccsync/schemas"
 )
 
-// smallBatch writes one row per transaction ID in each of tables (data tables; others and
-// repeats are skipped) and adds a
-// checkpoint for [day1, day2): a batch that costs few load jobs.
-func smallBatch(t *testing.T, mem memory.Allocator, b *Batch, extractedAt time.Time, tables []string, ids ...int64) {
-	t.Helper()
-	done := map[string]bool{}
-	for _, name := range tables {
-		tbl, ok := schemas.ByName(name)
-		if !ok || tbl.Kind != schemas.Data || done[name] {
-			continue
-		}
-		done[name] = true
-		var rows [][]cell
-		for r, id := range ids {
-			rows = append(rows, genRow(tbl, r, with(txKey(tbl, id), stamp(b.RunID(), b.ID(), extractedAt))))
-		}
-		writeRows(t, b, mem, tbl.Name, rows...)
-	}
-	b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1, WindowEnd: day2, Transactions: int64(len(ids)), Pages: 1})
-}
-
 // checkCommitted checks that each of tables and its current view has n rows (appended exactly
 // once), and that the batch has exactly its one checkpoint.
 func checkCommitted(t *testing.T, e *bqEnv, q *BigQuery, batchID string, tables []string, n int64) {
@@ -181,7 +160,7 @@ func TestBigQueryCommitPermanentFailure(t *testing.T) {
 			e := startBQ(t, tt.opts, false)
 			q := e.open(t, WithAllocator(mem))
 			ctx := context.Background()
-			tables := []string{schemas.Transactions, schemas.TransactionItem, schemas.Registrations}
+			tables := []string{schemas.Transactions, schemas.TransactionItem}
 			b1 := newBatch(t, mem, "run-1", "run-1-0001")
 			smallBatch(t, mem, b1, day1, tables, 1, 2)
 			if err := q.Commit(ctx, b1); err != nil {
@@ -253,7 +232,7 @@ func TestBigQueryCommitCancelled(t *testing.T) {
 	b := newBatch(t, mem, "run-1", "run-1-0001")
 	tr, _ := schemas.ByName(schemas.Transactions)
 	writeRows(t, b, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", b.ID(), day1))))
-	b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1, WindowEnd: day2})
+	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1, WindowEnd: day2})
 	err := q.Commit(ctx, b)
 	if !errors.Is(err, context.Canceled) || polls != 1 {
 		t.Fatalf("Commit: %v after %d pauses, want context.Canceled after 1", err, polls)

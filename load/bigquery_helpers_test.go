@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -13,24 +15,13 @@ import (
 	"cloud.google.com/go/bigquery"
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
-)
-
-// statusSource is the status verb's view of a warehouse; cmd declares it.
-type statusSource interface {
-	Checkpoints(context.Context) ([]Checkpoint, error)
-	Runs(context.Context, int) ([]Run, error)
-}
-
-var (
-	_ sink         = (*BigQuery)(nil)
-	_ statusSource = (*BigQuery)(nil)
-	_ statusSource = (*DuckDB)(nil)
 )
 
 const (
@@ -52,6 +43,13 @@ func (f *fakeSleeper) sleep(ctx context.Context, d time.Duration) error {
 	defer f.mu.Unlock()
 	f.pauses = append(f.pauses, d)
 	return nil
+}
+
+// count returns the number of pauses asked for.
+func (f *fakeSleeper) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pauses)
 }
 
 // longer returns the pauses of at least min (backoffs, as opposed to polls).
@@ -89,6 +87,11 @@ func startBQ(t *testing.T, opts bqtest.Options, noDataset bool) *bqEnv {
 		opts.PollsToDone = 2
 	}
 	srv := bqtest.Start(t, opts)
+	// One DuckDB thread: a test's data is tiny, and the worker threads of the many servers
+	// running at once cost more than they save.
+	if _, err := srv.DB().Exec("SET threads = 1"); err != nil {
+		t.Fatal(err)
+	}
 	c, err := bigquery.NewClient(context.Background(), bqProject, srv.ClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
@@ -263,4 +266,265 @@ func jobIDs(jobs []bqtest.JobInfo) []string {
 		out[i] = j.ID
 	}
 	return out
+}
+
+// bigQueryUnderContract is the BigQuery sink as TestSinkContract runs it: the real client against
+// a bqtest server (jobs DONE at the second poll), with a fixed clock and a sleeper that does not
+// sleep.
+var bigQueryUnderContract = sinkUnderTest{
+	name: "bigquery",
+	open: openBigQueryWarehouse,
+	also: map[string]func(t *testing.T, w *warehouse){
+		caseRoundTrip:   checkBigQueryRoundTripJobs,
+		caseCommitTwice: checkBigQueryCommitTwiceJobs,
+		caseRefused:     checkBigQueryRefusedRanNoJob,
+		caseQuietWindow: checkBigQueryQuietWindowJob,
+		caseRuns:        checkBigQueryRunJobs,
+		caseReopen:      checkBigQueryReopenLoadSchemas,
+	},
+}
+
+// bqStorageRef names a table in the server's DuckDB (Server.DB).
+func bqStorageRef(name string) string {
+	return schemas.QuoteIdent(bqDataset) + "." + schemas.QuoteIdent(name)
+}
+
+// openBigQueryWarehouse starts a server with the dataset (its tables as older describes them, when
+// set) and opens the sink on it.
+func openBigQueryWarehouse(t *testing.T, older *olderWarehouse) *warehouse {
+	t.Helper()
+	ctx := context.Background()
+	e := startBQ(t, bqtest.Options{}, false)
+	if older != nil {
+		createOlderBigQuery(t, e, older)
+	}
+	w := &warehouse{sinkName: "bigquery", mem: newMem(t), logs: e.logs, fixedNow: e.now, bq: e, ref: bqRef}
+	var q *BigQuery
+	open := func() error {
+		var err error
+		q, err = OpenBigQuery(ctx, e.cfg(), e.log, e.options(WithAllocator(w.mem))...)
+		if err != nil {
+			q = nil
+			return err
+		}
+		w.sink = q
+		return nil
+	}
+	t.Cleanup(func() {
+		if q != nil {
+			if err := q.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+	})
+	w.openErr = open()
+
+	w.texts = e.texts
+	w.checkRow = func(t *testing.T, table schemas.Table, from string, txID int64, want []cell) {
+		t.Helper()
+		key := "transaction_id"
+		if table.Name == schemas.Transactions {
+			key = "id"
+		}
+		rows := e.rows(t, fmt.Sprintf("SELECT %s FROM %s WHERE `%s` = %d", bqColumns(table), bqRef(from), key, txID))
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows of transaction %d, want 1", from, len(rows), txID)
+		}
+		checkBQRow(t, table, from, rows[0], want)
+	}
+	w.insert = func(t *testing.T, table string, values map[string]any) {
+		t.Helper()
+		tbl, _ := schemas.ByName(table)
+		insertRow(t, e.srv.DB(), bqStorageRef(table), tbl, values)
+	}
+	w.columns = func(t *testing.T, name string) []string {
+		t.Helper()
+		md, err := e.client.Dataset(bqDataset).Table(name).Metadata(ctx)
+		var ge *googleapi.Error
+		if errors.As(err, &ge) && ge.Code == http.StatusNotFound {
+			return nil
+		}
+		if err != nil {
+			t.Fatalf("reading %s: %v", name, err)
+		}
+		var out []string
+		for _, f := range md.Schema {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	w.snapshot = func(t *testing.T) []string {
+		t.Helper()
+		var out []string
+		names := []string{}
+		for _, tb := range schemas.AllTables() {
+			names = append(names, tb.Name)
+		}
+		for _, tb := range schemas.DataTables() {
+			names = append(names, tb.CurrentView())
+		}
+		for _, name := range names {
+			md, err := e.client.Dataset(bqDataset).Table(name).Metadata(ctx)
+			if err != nil {
+				t.Fatalf("reading %s: %v", name, err)
+			}
+			out = append(out, name+" etag "+md.ETag)
+		}
+		return append(out, queryTexts(t, e.srv.DB(), "SELECT _batch_id, count(*) FROM "+bqStorageRef(schemas.Transactions)+" GROUP BY 1 ORDER BY 1")...)
+	}
+	w.written = func(t *testing.T) []string {
+		t.Helper()
+		var out []string
+		for _, tb := range schemas.AllTables() {
+			if n := count(t, e.srv.DB(), "SELECT count(*) FROM "+bqStorageRef(tb.Name)); n > 0 {
+				out = append(out, fmt.Sprintf("%s: %d rows", tb.Name, n))
+			}
+		}
+		return out
+	}
+	w.reopen = func(t *testing.T) {
+		t.Helper()
+		if err := q.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		q = nil
+		if err := open(); err != nil {
+			t.Fatalf("reopening: %v", err)
+		}
+	}
+	return w
+}
+
+// createOlderBigQuery creates the tables of an older ccsync's dataset and inserts its rows (behind
+// the API's back: BigQuery would need a load job).
+func createOlderBigQuery(t *testing.T, e *bqEnv, older *olderWarehouse) {
+	t.Helper()
+	for _, tb := range older.tableList() {
+		md := schemas.BigQueryTableMetadata(tb)
+		if r := older.retype; r != nil && r.table == tb.Name {
+			typ, mode, _ := strings.Cut(r.bigQuery, " ")
+			for _, f := range md.Schema {
+				if f.Name == r.column {
+					f.Type = bigquery.FieldType(typ)
+					f.Repeated = mode == "REPEATED"
+					f.Required = f.Required && !f.Repeated
+				}
+			}
+		}
+		if err := e.client.Dataset(bqDataset).Table(tb.Name).Create(context.Background(), md); err != nil {
+			t.Fatalf("creating %s: %v", tb.Name, err)
+		}
+	}
+	for _, r := range older.rows {
+		tb, _ := schemas.ByName(r.table)
+		insertRow(t, e.srv.DB(), bqStorageRef(r.table), older.table(tb), r.values)
+	}
+}
+
+// checkBigQueryRoundTripJobs: every data table was loaded by one job, then the checkpoints by
+// one more, created after every data job was done; one debug line per job, with its numbers; the
+// sink polled through its sleeper, never sleeping.
+func checkBigQueryRoundTripJobs(t *testing.T, w *warehouse) {
+	e := w.bq
+	jobs := loadJobs(e.srv, "")
+	if len(jobs) != len(schemas.DataTables())+1 {
+		t.Fatalf("load jobs %v, want one per data table and one for the checkpoints", jobIDs(jobs))
+	}
+	last := jobs[len(jobs)-1]
+	if last.Table != schemas.Checkpoints || last.ID != "ccsync-run-1-0001-checkpoints-1" || last.OutputRows != 2 {
+		t.Errorf("last job = %+v, want the checkpoints' (2 rows)", last)
+	}
+	for _, j := range jobs {
+		if j.State != bqtest.StateDone || j.ErrorReason != "" || j.InsertAttempts != 1 {
+			t.Errorf("job %+v", j)
+		}
+		if j.Table != schemas.Checkpoints && j.ID != "ccsync-run-1-0001-"+j.Table+"-1" {
+			t.Errorf("job ID %s for %s", j.ID, j.Table)
+		}
+	}
+	perJob := 0
+	for _, entry := range logged(e, logrus.DebugLevel, "load job done") {
+		perJob++
+		for _, f := range []string{"table", "job_id", "rows", "bytes", "duration"} {
+			if _, ok := entry.Data[f]; !ok {
+				t.Errorf("job log line without %s: %v", f, entry.Data)
+			}
+		}
+	}
+	if perJob != len(jobs) {
+		t.Errorf("%d job log lines at debug level, want %d", perJob, len(jobs))
+	}
+	// A job is DONE at its second poll: one pause of the poll interval per job.
+	if got := e.sleeper.count(); got != len(jobs) {
+		t.Errorf("%d pauses, want %d (1 per job)", got, len(jobs))
+	}
+	if long := e.sleeper.longer(testPoll + 1); len(long) != 0 {
+		t.Errorf("backoffs %v without a fault", long)
+	}
+}
+
+// checkBigQueryCommitTwiceJobs: the second Commit's inserts found the first's jobs (409) and used
+// them.
+func checkBigQueryCommitTwiceJobs(t *testing.T, w *warehouse) {
+	jobs := loadJobs(w.bq.srv, "")
+	if len(jobs) != 2 { // transactions, checkpoints
+		t.Errorf("load jobs %v, want 2", jobIDs(jobs))
+	}
+	for _, j := range jobs {
+		if j.InsertAttempts != 2 {
+			t.Errorf("job %s: %d inserts, want 2", j.ID, j.InsertAttempts)
+		}
+	}
+}
+
+// checkBigQueryRefusedRanNoJob: a refused commit is refused before any job starts.
+func checkBigQueryRefusedRanNoJob(t *testing.T, w *warehouse) {
+	if jobs := loadJobs(w.bq.srv, ""); len(jobs) != 0 {
+		t.Errorf("refused commits ran jobs: %v", jobIDs(jobs))
+	}
+}
+
+// checkBigQueryQuietWindowJob: a window without rows costs one job, the checkpoints'.
+func checkBigQueryQuietWindowJob(t *testing.T, w *warehouse) {
+	if ids := jobIDs(loadJobs(w.bq.srv, "")); !reflect.DeepEqual(ids, []string{"ccsync-run-1-quiet-checkpoints-1"}) {
+		t.Errorf("jobs of a quiet window = %v", ids)
+	}
+}
+
+// checkBigQueryRunJobs: each run-log row is a load job whose ID is derived from the run, the
+// outcome and a sequence number; appends carry no order, and a run's ending row wins over a
+// starting row appended after it.
+func checkBigQueryRunJobs(t *testing.T, w *warehouse) {
+	ctx := context.Background()
+	e := w.bq
+	wantIDs := []string{"ccsync-run-run-c-failed-1-1", "ccsync-run-run-a-running-1-1", "ccsync-run-run-b-running-1-1", "ccsync-run-run-a-done-1-1"}
+	if got := jobIDs(loadJobs(e.srv, schemas.Runs)); !reflect.DeepEqual(got, wantIDs) {
+		t.Errorf("run log jobs = %v, want %v", got, wantIDs)
+	}
+	// The same outcome recorded again is a new row, with the next sequence number.
+	_, _, b, _ := sampleRuns()
+	if err := w.sink.RecordRun(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.srv.Job("ccsync-run-run-b-running-2-1"); !ok {
+		t.Errorf("second running row: jobs %v", jobIDs(loadJobs(e.srv, schemas.Runs)))
+	}
+	d := Run{Source: schemas.LegacySource, RunID: "run-d", Verb: "sync", StartedAt: b.StartedAt.Add(time.Hour), Outcome: "running"}
+	dDone := d
+	dDone.EndedAt, dDone.Outcome = d.StartedAt.Add(time.Minute), "done"
+	for _, r := range []Run{dDone, d} {
+		if err := w.sink.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := w.sink.Runs(ctx, 1); err != nil || !reflect.DeepEqual(got, []Run{dDone}) {
+		t.Errorf("Runs(1) = %+v, %v; want run-d's ending row, recorded before its starting row", got, err)
+	}
+}
+
+// checkBigQueryReopenLoadSchemas: a reopened sink knows every table's load schema.
+func checkBigQueryReopenLoadSchemas(t *testing.T, w *warehouse) {
+	if q := w.sink.(*BigQuery); len(q.loadSchemas) != len(schemas.AllTables()) {
+		t.Errorf("the reopened sink knows %d load schemas, want %d", len(q.loadSchemas), len(schemas.AllTables()))
+	}
 }

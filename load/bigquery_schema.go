@@ -52,7 +52,7 @@ func (q *BigQuery) migrate(ctx context.Context) (int, error) {
 			created++
 		}
 	}
-	for _, t := range schemas.DataTables() { // parent first: child views read transactions_current
+	for _, t := range schemas.SourceDataTables() { // parents first: a child view reads its parent's current view
 		if err := q.ensureView(ctx, t); err != nil {
 			return created, err
 		}

@@ -83,6 +83,22 @@ func runChild(spec string) error {
 	return fmt.Errorf("unknown child mode %q", mode)
 }
 
+// childEnviron is the environment of a child test process: this one's, with vars added, and the
+// race detector's pause at exit (a second, for other threads to finish: see GORACE
+// atexit_sleep_ms) turned off, as the tests wait for their children to end.
+func childEnviron(vars ...string) []string {
+	var env []string
+	gorace := "atexit_sleep_ms=0"
+	for _, kv := range os.Environ() {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			gorace = strings.TrimSpace(v + " " + gorace)
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(append(env, "GORACE="+gorace), vars...)
+}
+
 // child is a running child process.
 type child struct {
 	cmd    *exec.Cmd
@@ -97,7 +113,7 @@ type child struct {
 func startChild(t *testing.T, spec string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+spec)
+	cmd.Env = childEnviron(childEnv + "=" + spec)
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe()

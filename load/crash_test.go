@@ -21,6 +21,9 @@ import (
 // plays the process that is killed in the middle of a commit.
 const crashEnv = "CCSYNC_LOAD_CRASH_DIR"
 
+// crashRows is the number of rows of each table in each of the crashing child's batches.
+const crashRows = 10
+
 // Lines the crashing child prints on stdout.
 const (
 	childCommitted = "committed batch-1"
@@ -35,6 +38,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	registerTestSource()
 	os.Exit(m.Run())
 }
 
@@ -53,7 +57,7 @@ func crashChild(dir string) error {
 		}
 		for _, tbl := range schemas.DataTables() {
 			var rows [][]cell
-			for r := 0; r < 50; r++ {
+			for r := 0; r < crashRows; r++ {
 				txID := int64(i*1000 + r)
 				rows = append(rows, genRow(tbl, r, with(txKey(tbl, txID), stamp(b.RunID(), id, day1))))
 			}
@@ -67,7 +71,7 @@ func crashChild(dir string) error {
 				return err
 			}
 		}
-		b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1.AddDate(0, 0, i), WindowEnd: day1.AddDate(0, 0, i+1)})
+		b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1.AddDate(0, 0, i), WindowEnd: day1.AddDate(0, 0, i+1)})
 		if id == "batch-2" {
 			d.afterLoad = func(table string) {
 				if table != schemas.TransactionItem {
@@ -93,7 +97,7 @@ func TestCommitSurvivesKill(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	cmd.Env = childEnviron(crashEnv + "=" + dir)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -125,8 +129,8 @@ func TestCommitSurvivesKill(t *testing.T) {
 	d := openTestDB(t, filepath.Join(dir, "w.duckdb"))
 	t.Logf("reopened after the kill in %v", time.Since(start))
 	for _, tbl := range schemas.DataTables() {
-		if n := count(t, d.DB(), "SELECT count(*) FROM "+schemas.QuoteIdent(tbl.Name)+" WHERE _batch_id = 'batch-1'"); n != 50 {
-			t.Errorf("%s: %d rows of the committed batch, want 50", tbl.Name, n)
+		if n := count(t, d.DB(), "SELECT count(*) FROM "+schemas.QuoteIdent(tbl.Name)+" WHERE _batch_id = 'batch-1'"); n != crashRows {
+			t.Errorf("%s: %d rows of the committed batch, want %d", tbl.Name, n, crashRows)
 		}
 		if n := count(t, d.DB(), "SELECT count(*) FROM "+schemas.QuoteIdent(tbl.Name)+" WHERE _batch_id = 'batch-2'"); n != 0 {
 			t.Errorf("%s: %d rows of the killed batch, want 0", tbl.Name, n)

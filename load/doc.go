@@ -14,7 +14,7 @@
 //
 //	b, err := load.NewBatch(tmp, runID, batchID, mem)
 //	err = b.Write(schemas.Transactions, rec) // as many times as needed, any table
-//	b.AddCheckpoint(load.Checkpoint{Stream: load.StreamDate, WindowStart: s, WindowEnd: e})
+//	b.AddCheckpoint(load.Checkpoint{Source: "crowdchange", Stream: "date", WindowStart: s, WindowEnd: e})
 //	err = sink.Commit(ctx, b)
 //	err = b.Remove()
 //
@@ -30,8 +30,8 @@
 // leaves it free between its commits. Readers (`status`, `query`, `verify`) use
 // OpenDuckDBReadOnly, which never creates the file (ErrNoWarehouse) and lets DuckDB refuse every
 // change (ErrReadOnly). Whoever finds the file held by another process retries for up to
-// config.DuckDB.LockWait. Closing the file does not checkpoint it: the write-ahead log is durable,
-// readers replay it, and DuckDB checkpoints once the log reaches its threshold.
+// config.DuckDB.LockWait. Closing the file checkpoints its write-ahead log into the file (DuckDB
+// does so when the last connection closes), so a reader opens a file without a log to replay.
 //
 // # Errors name no values
 //

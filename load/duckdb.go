@@ -260,7 +260,7 @@ func (d *DuckDB) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 			return fmt.Errorf("evolving schema: %s: %w", a, err)
 		}
 	}
-	for _, t := range schemas.DataTables() { // parent first: child views read transactions_current
+	for _, t := range schemas.SourceDataTables() { // parents first: a child view reads its parent's current view
 		q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", schemas.QuoteIdent(t.CurrentView()), schemas.CurrentViewSQL(t, schemas.QuoteIdent))
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("creating view %s: %w", t.CurrentView(), err)
@@ -356,7 +356,7 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 		return tx.Rollback()
 	}
 
-	for _, t := range schemas.BatchTables() {
+	for _, t := range schemas.LoadTables() {
 		path, ok := files[t.Name]
 		if !ok {
 			continue
@@ -377,13 +377,13 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 	}
 
 	stmt, err := tx.PrepareContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Checkpoints)+
-		" (stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		" (source, stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	if err != nil {
 		return fmt.Errorf("committing batch %s: recording checkpoints: %w", b.ID(), err)
 	}
 	defer stmt.Close()
 	for _, c := range cps {
-		if _, err := stmt.ExecContext(ctx, c.Stream, nullString(c.PayoutAccount), c.WindowStart.UTC(), c.WindowEnd.UTC(),
+		if _, err := stmt.ExecContext(ctx, c.Source, c.Stream, nullString(c.PayoutAccount), c.WindowStart.UTC(), c.WindowEnd.UTC(),
 			c.RunID, c.BatchID, c.CommittedAt.UTC(), c.Transactions, c.Pages); err != nil {
 			return fmt.Errorf("committing batch %s: recording checkpoints: %w", b.ID(), err)
 		}
@@ -400,12 +400,12 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 	return nil
 }
 
-// Checkpoints returns every committed window, ordered by stream, payout account, window start,
-// window end and commit time.
+// Checkpoints returns every committed window of every source, ordered by source, stream, payout
+// account, window start, window end and commit time; a caller keeps its source's (OfSource).
 func (d *DuckDB) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages
+	rows, err := d.db.QueryContext(ctx, `SELECT `+checkpointSourceSQL+`, stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages
 FROM `+schemas.QuoteIdent(schemas.Checkpoints)+`
-ORDER BY stream, payout_account NULLS FIRST, window_start, window_end, committed_at`)
+ORDER BY 1, stream, payout_account NULLS FIRST, window_start, window_end, committed_at`)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoints: %w", err)
 	}
@@ -414,7 +414,7 @@ ORDER BY stream, payout_account NULLS FIRST, window_start, window_end, committed
 	for rows.Next() {
 		var c Checkpoint
 		var account sql.NullString
-		if err := rows.Scan(&c.Stream, &account, &c.WindowStart, &c.WindowEnd, &c.RunID, &c.BatchID, &c.CommittedAt, &c.Transactions, &c.Pages); err != nil {
+		if err := rows.Scan(&c.Source, &c.Stream, &account, &c.WindowStart, &c.WindowEnd, &c.RunID, &c.BatchID, &c.CommittedAt, &c.Transactions, &c.Pages); err != nil {
 			return nil, fmt.Errorf("reading checkpoints: %w", err)
 		}
 		c.PayoutAccount = account.String
@@ -429,7 +429,14 @@ ORDER BY stream, payout_account NULLS FIRST, window_start, window_end, committed
 
 // runColumns are the columns of ccsync_runs in the order RecordRun and Runs use them.
 const runColumns = `run_id, verb, args, range_start, range_end, started_at, ended_at, outcome, error, windows, windows_skipped,
-pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined`
+pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined, source`
+
+// runSelectColumns are runColumns as Runs reads them: a row written before ccsync had sources is
+// the legacy source's.
+var runSelectColumns = strings.TrimSuffix(runColumns, "source") + checkpointSourceSQL
+
+// checkpointSourceSQL reads the source column of a bookkeeping table (NULL: schemas.LegacySource).
+const checkpointSourceSQL = "COALESCE(source, '" + schemas.LegacySource + "')"
 
 // RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
 func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
@@ -440,10 +447,10 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
 		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
-		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined)
+		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined, r.Source)
 	if err != nil {
 		return fmt.Errorf("recording run %s: %w", r.RunID, err)
 	}
@@ -453,7 +460,7 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 // Runs returns the latest row (the last appended) of each run, newest run first (by start time);
 // limit <= 0 returns every run.
 func (d *DuckDB) Runs(ctx context.Context, limit int) ([]Run, error) {
-	q := "SELECT " + runColumns + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
+	q := "SELECT " + runSelectColumns + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
 QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY rowid DESC) = 1
 ORDER BY started_at DESC, run_id DESC`
 	if limit > 0 {
@@ -475,7 +482,7 @@ ORDER BY started_at DESC, run_id DESC`
 			invalid, quarantined                     sql.NullInt64
 		)
 		if err := rows.Scan(&r.RunID, &r.Verb, &args, &rangeStart, &rangeEnd, &r.StartedAt, &endedAt, &r.Outcome, &errText,
-			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid, &quarantined); err != nil {
+			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid, &quarantined, &r.Source); err != nil {
 			return nil, fmt.Errorf("reading runs: %w", err)
 		}
 		r.Args, r.Error = args.String, errText.String

@@ -63,16 +63,42 @@ func ms(ns ...int) []time.Duration {
 	return out
 }
 
-// newWarehouse creates a warehouse file (tables and views) and returns its path; nothing holds it
-// afterwards.
-func newWarehouse(t *testing.T) string {
+// warehouseTemplate is the file of a new warehouse (tables and views), made once: newWarehouseFile
+// copies it.
+var warehouseTemplate struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// newWarehouseFile creates a warehouse file (tables and views) in the test's temporary directory
+// and returns its path; nothing holds it afterwards.
+func newWarehouseFile(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "w.duckdb")
-	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path}, nil)
-	if err != nil {
-		t.Fatal(err)
+	warehouseTemplate.once.Do(func() {
+		dir, err := os.MkdirTemp("", "ccsync-warehouse-template-")
+		if err != nil {
+			warehouseTemplate.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		path := filepath.Join(dir, "w.duckdb")
+		d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path}, nil)
+		if err != nil {
+			warehouseTemplate.err = err
+			return
+		}
+		if err := d.Close(); err != nil { // checkpoints: the file alone is the warehouse
+			warehouseTemplate.err = err
+			return
+		}
+		warehouseTemplate.data, warehouseTemplate.err = os.ReadFile(path)
+	})
+	if warehouseTemplate.err != nil {
+		t.Fatalf("making the warehouse template: %v", warehouseTemplate.err)
 	}
-	if err := d.Close(); err != nil {
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	if err := os.WriteFile(path, warehouseTemplate.data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -113,7 +139,7 @@ func TestOpenRetriesWhileLocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := newWarehouse(t)
+			path := newWarehouseFile(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			clock := newLockClock()
@@ -194,7 +220,7 @@ func TestOpenWaitsForAnotherProcess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := newWarehouse(t)
+			path := newWarehouseFile(t)
 			holder := startChild(t, tt.holder+" "+path)
 			clock := newLockClock()
 			clock.onSleep = func(n int) error {
@@ -233,7 +259,7 @@ func TestOpenWaitsForAnotherProcess(t *testing.T) {
 // The wait for a real holder ends with an error naming the other process.
 func TestOpenGivesUpOnAnotherProcess(t *testing.T) {
 	t.Parallel()
-	path := newWarehouse(t)
+	path := newWarehouseFile(t)
 	startChild(t, "hold-rw "+path)
 	clock := newLockClock()
 	_, err := OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: path, LockWait: 50 * time.Millisecond}, nil, withLockClock(clock.Now, clock.Sleep))
@@ -254,11 +280,11 @@ func TestFileIsFreeBetweenOperations(t *testing.T) {
 	ctx := context.Background()
 	for i := 1; i <= 2; i++ {
 		b := newBatch(t, mem, "run-1", "batch-"+strconv.Itoa(i))
-		fullBatch(t, mem, b, day1, int64(i))
+		smallBatch(t, mem, b, day1, []string{schemas.Transactions}, int64(i))
 		if err := d.Commit(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.RecordRun(ctx, Run{RunID: "run-1", Verb: "backfill", Outcome: "running", StartedAt: day1}); err != nil {
+		if err := d.RecordRun(ctx, Run{Source: "crowdchange", RunID: "run-1", Verb: "backfill", Outcome: "running", StartedAt: day1}); err != nil {
 			t.Fatal(err)
 		}
 		// count opens without waiting (LockWait 0): it fails if the file is held.
@@ -303,11 +329,12 @@ func TestReadOnly(t *testing.T) {
 	mem := newMem(t)
 	w := openUnheldDB(t) // a reader in the same process needs the writer to let go of the file
 	b := newBatch(t, mem, "run-1", "batch-1")
-	fullBatch(t, mem, b, day1, 1)
+	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1)
 	if err := w.Commit(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	r, err := OpenDuckDBReadOnly(ctx, config.DuckDB{Path: w.path}, nil, withHold(0, 0)) // the writer below is in this process
+	clock := newLockClock()
+	r, err := OpenDuckDBReadOnly(ctx, config.DuckDB{Path: w.path}, nil, withHold(0, 0), withLockClock(clock.Now, clock.Sleep)) // the writer below is in this process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,11 +349,11 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 	b2 := newBatch(t, mem, "run-1", "batch-2")
-	fullBatch(t, mem, b2, day2, 2)
+	smallBatch(t, mem, b2, day2, []string{schemas.Transactions}, 2)
 	if err := r.Commit(ctx, b2); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("read-only Commit: %v, want ErrReadOnly", err)
 	}
-	if err := r.RecordRun(ctx, Run{RunID: "r", Verb: "sync", Outcome: "running", StartedAt: day1}); !errors.Is(err, ErrReadOnly) {
+	if err := r.RecordRun(ctx, Run{Source: "crowdchange", RunID: "r", Verb: "sync", Outcome: "running", StartedAt: day1}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("read-only RecordRun: %v, want ErrReadOnly", err)
 	}
 	cps, err := r.Checkpoints(ctx)
@@ -350,10 +377,13 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
-// openUnheldDB opens a writer that closes the file after each operation (hold 0).
+// openUnheldDB opens a writer that closes the file after each operation (hold 0). Its clock is
+// fake: the pause it makes before opening the file again, for other processes to get their turn,
+// takes no time (no other process waits here).
 func openUnheldDB(t *testing.T) *DuckDB {
 	t.Helper()
-	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: filepath.Join(t.TempDir(), "w.duckdb")}, nil, withHold(0, 0))
+	clock := newLockClock()
+	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: filepath.Join(t.TempDir(), "w.duckdb")}, nil, withHold(0, 0), withLockClock(clock.Now, clock.Sleep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,17 +404,17 @@ func TestWriterHoldsTheFileBetweenCloseOperations(t *testing.T) {
 		mu.Unlock()
 		return newDuckDBConnector(dsn)
 	}
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "w.duckdb")
-	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path}, nil, withOpener(counting), withHold(200*time.Millisecond, time.Minute))
+	// Held for up to a minute: the migration and three commits open the file once.
+	d, err := OpenDuckDB(ctx, config.DuckDB{Path: path}, nil, withOpener(counting), withHold(time.Minute, time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
 	mem := newMem(t)
-	ctx := context.Background()
 	for i := 1; i <= 3; i++ {
 		b := newBatch(t, mem, "run-1", "batch-"+strconv.Itoa(i))
-		fullBatch(t, mem, b, day1, int64(i))
+		smallBatch(t, mem, b, day1, []string{schemas.Transactions}, int64(i))
 		if err := d.Commit(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -392,10 +422,19 @@ func TestWriterHoldsTheFileBetweenCloseOperations(t *testing.T) {
 	mu.Lock()
 	n := opens
 	mu.Unlock()
-	if n > 2 { // the migration's open, and at most one more should the hold have lapsed
-		t.Errorf("the file was opened %d times for a migration and three quick commits", n)
+	if n != 1 {
+		t.Errorf("the file was opened %d times for a migration and three commits in a row, want once", n)
 	}
-	// The reader waits (up to 30s) for the writer to let go after its idle hold.
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Held until idle for 50ms: the reader waits (up to 30s) for the writer to let go.
+	idle, err := OpenDuckDB(ctx, config.DuckDB{Path: path}, nil, withHold(50*time.Millisecond, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idle.Close() })
 	c := startChild(t, "count-wait "+path)
 	if err := c.release(); err != nil {
 		t.Fatalf("the reading process failed while the writer was idle: %v", err)

@@ -9,83 +9,9 @@ import (
 	"testing"
 
 	"cloud.google.com/go/bigquery"
-	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/ccsync/ccsync/schemas"
 )
-
-// A Commit whose Parquet file holds a value DuckDB cannot load fails naming the table, the batch
-// and (when DuckDB says) the column, but not the value: DuckDB quotes it in its own message.
-func TestDuckDBCommitErrorsNameNoValue(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		column  string // of transactions; its Parquet column becomes a string column of value
-		value   string
-		planted []string // what must not appear
-		want    []string // what must appear, besides the table and the batch
-	}{
-		{"name into BIGINT", "id", "Jane O'Brien", []string{"Jane", "Brien"}, []string{"Conversion Error", "column id"}},
-		{"e-mail into DECIMAL", "amount_total_paid", "jane.doe@example.com", []string{"jane.doe", "example.com"}, []string{"Conversion Error", "column amount_total_paid"}},
-		{"address into TIMESTAMP", "date", "12 Main St, Springfield", []string{"Main St", "Springfield"}, []string{"Conversion Error", "column date"}},
-		{"quotes and a new line", "id", "Jane \"JD\" 'Doe'\nApt 4", []string{"Jane", "JD", "Doe", "Apt 4"}, []string{"Conversion Error"}},
-		{"invalid UTF-8", "donated_by_email", "jane\xff\"doe@example.com", []string{"jane", "doe", "example.com"}, []string{"Invalid string encoding"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			mem := newMem(t)
-			d := openTestDB(t, "")
-			batchID := "batch-" + strings.ReplaceAll(tt.name, " ", "-")
-			b := newBatch(t, mem, "run-1", batchID)
-			tr, _ := schemas.ByName(schemas.Transactions)
-			rec := mustRecord(t, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", batchID, day1))))
-			defer rec.Release()
-			writeRows(t, b, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", batchID, day1))))
-			b.AddCheckpoint(Checkpoint{Stream: StreamDate, WindowStart: day1, WindowEnd: day2})
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-			writeParquetWithString(t, mem, b.Files()[tr.Name], rec, tt.column, tt.value)
-
-			err := d.Commit(context.Background(), b)
-			if err == nil {
-				t.Fatal("Commit of an unloadable value succeeded")
-			}
-			t.Logf("error: %v", err)
-			msg := err.Error()
-			for _, p := range tt.planted {
-				if strings.Contains(msg, p) {
-					t.Errorf("the error quotes %q of the value", p)
-				}
-			}
-			for _, w := range append([]string{"committing batch " + batchID, "loading " + schemas.Transactions}, tt.want...) {
-				if !strings.Contains(msg, w) {
-					t.Errorf("the error does not say %q", w)
-				}
-			}
-			if n := countRows(t, d.DB(), schemas.Checkpoints); n != 0 {
-				t.Errorf("%d checkpoints after a failed Commit", n)
-			}
-		})
-	}
-}
-
-// writeParquetWithString rewrites path as rec with column col replaced by a string column holding
-// value in every row.
-func writeParquetWithString(t *testing.T, mem memory.Allocator, path string, rec arrow.Record, col, value string) {
-	t.Helper()
-	sb := array.NewStringBuilder(mem)
-	defer sb.Release()
-	for i := int64(0); i < rec.NumRows(); i++ {
-		sb.Append(value)
-	}
-	arr := sb.NewArray()
-	defer arr.Release()
-	writeParquetWithColumn(t, mem, path, rec, col, arr)
-}
 
 // duckDBError returns DuckDB's error for a query (in an in-memory database).
 func duckDBError(t *testing.T, q string) string {

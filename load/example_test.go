@@ -12,9 +12,9 @@ import (
 func ExampleWatermark() {
 	day := func(d int) time.Time { return time.Date(2025, 1, d, 0, 0, 0, 0, time.UTC) }
 	cps := []load.Checkpoint{
-		{Stream: "date", WindowStart: day(1), WindowEnd: day(2)},
-		{Stream: "date", WindowStart: day(2), WindowEnd: day(3)},
-		{Stream: "date", WindowStart: day(4), WindowEnd: day(5)}, // after a gap: Jan 3 failed
+		{Source: "crowdchange", Stream: "date", WindowStart: day(1), WindowEnd: day(2)},
+		{Source: "crowdchange", Stream: "date", WindowStart: day(2), WindowEnd: day(3)},
+		{Source: "crowdchange", Stream: "date", WindowStart: day(4), WindowEnd: day(5)}, // after a gap: Jan 3 failed
 	}
 	wm, _ := load.Watermark(cps, "date", "")
 	fmt.Println("watermark:", wm.Format(time.DateOnly))

@@ -22,15 +22,64 @@ import (
 	"github.com/ccsync/ccsync/schemas"
 )
 
-// sink is the run loop's view of a warehouse; the run loop will declare it.
-type sink interface {
-	Commit(context.Context, *Batch) error
-	Checkpoints(context.Context) ([]Checkpoint, error)
-	RecordRun(context.Context, Run) error
-	Close() error
+var (
+	day1 = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	day2 = day1.AddDate(0, 0, 1)
+	day3 = day1.AddDate(0, 0, 2)
+)
+
+// newBatch starts a batch in a temporary directory and removes it when the test ends.
+func newBatch(t *testing.T, mem memory.Allocator, runID, batchID string) *Batch {
+	t.Helper()
+	b, err := NewBatch(t.TempDir(), runID, batchID, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Remove(); err != nil {
+			t.Errorf("Remove: %v", err)
+		}
+	})
+	return b
 }
 
-var _ sink = (*DuckDB)(nil)
+// fullBatch writes, for every data table, one row per transaction ID, stamped with the batch's run,
+// batch and extractedAt, and adds a checkpoint for [day1, day2). It returns the rows written.
+func fullBatch(t *testing.T, mem memory.Allocator, b *Batch, extractedAt time.Time, ids ...int64) map[string][][]cell {
+	t.Helper()
+	written := map[string][][]cell{}
+	for _, tbl := range schemas.DataTables() {
+		var rows [][]cell
+		for r, id := range ids {
+			rows = append(rows, genRow(tbl, r, with(txKey(tbl, id), stamp(b.RunID(), b.ID(), extractedAt))))
+		}
+		writeRows(t, b, mem, tbl.Name, rows...)
+		written[tbl.Name] = rows
+	}
+	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1, WindowEnd: day2, Transactions: int64(len(ids)), Pages: 1})
+	return written
+}
+
+// smallBatch writes one row per transaction ID in each of tables (data tables; others and
+// repeats are skipped) and adds a checkpoint for [day1, day2): a batch with the few tables a test
+// needs (and, in BigQuery, few load jobs).
+func smallBatch(t *testing.T, mem memory.Allocator, b *Batch, extractedAt time.Time, tables []string, ids ...int64) {
+	t.Helper()
+	done := map[string]bool{}
+	for _, name := range tables {
+		tbl, ok := schemas.ByName(name)
+		if !ok || tbl.Kind != schemas.Data || done[name] {
+			continue
+		}
+		done[name] = true
+		var rows [][]cell
+		for r, id := range ids {
+			rows = append(rows, genRow(tbl, r, with(txKey(tbl, id), stamp(b.RunID(), b.ID(), extractedAt))))
+		}
+		writeRows(t, b, mem, tbl.Name, rows...)
+	}
+	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1, WindowEnd: day2, Transactions: int64(len(ids)), Pages: 1})
+}
 
 // newMem returns a checked allocator that must be empty when the test (and its cleanups
 // registered later) ends.
@@ -41,22 +90,33 @@ func newMem(t *testing.T) *memory.CheckedAllocator {
 	return mem
 }
 
-// openTestDB opens a DuckDB file in a temporary directory and closes it when the test ends.
+// openTestDB opens a DuckDB file (in a temporary directory when path is "") and closes it when
+// the test ends. The sink keeps the file open between operations for the whole test: closing and
+// opening it again costs time and is what the locking tests are about.
 func openTestDB(t *testing.T, path string) *DuckDB {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "warehouse.duckdb")
 	}
-	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path, Threads: 2, MemoryLimit: "512MB"}, nil)
+	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path, Threads: 1, MemoryLimit: "512MB"}, nil, withHold(time.Minute, time.Minute))
 	if err != nil {
 		t.Fatalf("OpenDuckDB: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	t.Cleanup(func() { closeTestDB(t, d) })
 	return d
+}
+
+// closeTestDB closes a test's warehouse without DuckDB's checkpoint at shutdown: the file goes
+// with the test's temporary directory, and writing it costs more than the rest of a small test.
+// It needs a sink that still holds the file (withHold); one that does not checkpoints as usual.
+func closeTestDB(t *testing.T, d *DuckDB) {
+	t.Helper()
+	if _, err := d.DB().Exec("PRAGMA disable_checkpoint_on_shutdown"); err != nil {
+		t.Errorf("disabling the checkpoint at shutdown: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
 }
 
 // cell is one value of a test row and how DuckDB renders it: CAST(col AS VARCHAR), or for a
@@ -165,6 +225,9 @@ func cellOf(v any) cell {
 		return cell{v: v, want: strconv.FormatBool(v)}
 	case date:
 		return cell{v: v, want: string(v)}
+	case []int64, []string:
+		j, _ := json.Marshal(v)
+		return cell{v: v, want: string(j)}
 	case time.Time:
 		u := v.UTC()
 		s := u.Format("2006-01-02 15:04:05")
@@ -358,15 +421,22 @@ func txKey(table schemas.Table, txID int64) map[string]any {
 // running, run-c failed.
 func sampleRuns() (a, aDone, b, c Run) {
 	start := time.Date(2024, 3, 2, 2, 0, 0, 0, time.UTC)
-	a = Run{RunID: "run-a", Verb: "sync", Args: "--lookback 168h", StartedAt: start, Outcome: "running",
+	a = Run{Source: "crowdchange", RunID: "run-a", Verb: "sync", Args: "--lookback 168h", StartedAt: start, Outcome: "running",
 		RangeStart: day1, RangeEnd: day3}
 	aDone = a
 	aDone.EndedAt, aDone.Outcome = start.Add(90*time.Second+123456*time.Microsecond), "done"
 	aDone.Windows, aDone.WindowsSkipped, aDone.Pages, aDone.Requests, aDone.Retries, aDone.Throttled = 2, 1, 30, 33, 3, 2
 	aDone.Transactions, aDone.BytesLoaded, aDone.UnknownFields, aDone.InvalidTransactions = 2900, 1<<20, 4, 1
 	aDone.RowsPerTable = map[string]int64{"transactions": 2900, "transaction_items": 4100}
-	b = Run{RunID: "run-b", Verb: "backfill", StartedAt: start.Add(time.Hour), Outcome: "running"}
-	c = Run{RunID: "run-c", Verb: "sync", StartedAt: start.Add(-time.Hour), EndedAt: start, Outcome: "failed",
+	b = Run{Source: "crowdchange", RunID: "run-b", Verb: "backfill", StartedAt: start.Add(time.Hour), Outcome: "running"}
+	c = Run{Source: "crowdchange", RunID: "run-c", Verb: "sync", StartedAt: start.Add(-time.Hour), EndedAt: start, Outcome: "failed",
 		Error: "fetching page 3: API answered 503", RowsPerTable: map[string]int64{}}
 	return a, aDone, b, c
 }
+
+// CrowdChange's streams, as the tests of the shared machinery use them (declared in package
+// schemas).
+const (
+	StreamDate   = "date"
+	StreamPayout = "payout"
+)

@@ -69,3 +69,15 @@ func Covered(cps []Checkpoint, stream, account string, start, end time.Time) boo
 	}
 	return false
 }
+
+// OfSource keeps the checkpoints of one source: a source plans from its own windows only, so two
+// sources in one warehouse never see each other's.
+func OfSource(cps []Checkpoint, source string) []Checkpoint {
+	var out []Checkpoint
+	for _, c := range cps {
+		if c.Source == source {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -10,11 +10,11 @@ func mar(n int) time.Time { return time.Date(2024, 3, n, 0, 0, 0, 0, time.UTC) }
 func hr(n int) time.Time  { return mar(1).Add(time.Duration(n) * time.Hour) }
 
 func dateCP(start, end time.Time) Checkpoint {
-	return Checkpoint{Stream: StreamDate, WindowStart: start, WindowEnd: end}
+	return Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: start, WindowEnd: end}
 }
 
 func payoutCP(account string, start, end time.Time) Checkpoint {
-	return Checkpoint{Stream: StreamPayout, PayoutAccount: account, WindowStart: start, WindowEnd: end}
+	return Checkpoint{Source: "crowdchange", Stream: StreamPayout, PayoutAccount: account, WindowStart: start, WindowEnd: end}
 }
 
 func TestWatermark(t *testing.T) {

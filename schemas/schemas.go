@@ -1,11 +1,25 @@
 // Package schemas is the single source of truth of ccsync's warehouse: the table list, every
-// column with its type, description and PII tag, partitioning and clustering, the JSON-path →
-// column map of the API's transaction, and the `*_current` views. The Arrow schemas (for
-// transform), the DuckDB DDL and the BigQuery schemas (for load) are all derived from it.
+// column with its type, description and PII tag, partitioning and clustering, how each column is
+// filled, and the `*_current` views. The Arrow schemas and the way transform fills them, the
+// DuckDB DDL and the BigQuery schemas (for load) are all derived from it.
+//
+// Each column is declared once. A column of a data table is filled either from a leaf of the
+// source's JSON (its path relative to the row object) or by a named derivation (Derivation: the
+// record's key and date, a position, a constant of the row source, a version stamp, the raw
+// JSON, ...). A data table's rows come from row sources (RowSource): the record itself, or every
+// element of a list ("purchased_items.apparel.items[]", with direction and category as the row
+// source's constants). A source's tables, its record's key and date make a Flattening, which
+// Check validates; its PathMap, the JSON-path → column map, follows from the row sources (every
+// leaf has exactly one home). CrowdChangeFlattening is CrowdChange's transaction; a new source
+// declares its own tables and Flattening the same way, and transform fills them from its Go model
+// without code of its own.
 package schemas
 
 import (
+	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -57,6 +71,11 @@ type Column struct {
 	Required    bool // never null
 	PII         bool // personal data: names, emails, phones, addresses, free text written by people
 	Description string
+	// Derived says how transform fills a column of a data or quarantine table that is the home of
+	// no JSON leaf: a key, a position, a version stamp (see Derivation). It is empty for a column
+	// filled from the leaves its table's row sources name (Table.Rows), and for bookkeeping
+	// columns, which transform does not fill.
+	Derived Derivation
 }
 
 // Kind says what a table holds.
@@ -85,6 +104,14 @@ type Table struct {
 	Partition string
 	// Cluster lists BigQuery clustering columns, at most four.
 	Cluster []string
+	// Rows are where a data table's rows come from, in the order they are added: one row per
+	// object each row source names (see RowSource). Nil for the other kinds of tables.
+	Rows []RowSource
+	// Parent and ParentKey, for a data table whose rows belong to the versions of another (a
+	// child: transaction_items of transactions): the parent's name and the child's column that
+	// holds the parent's id. A child's current view keeps the rows of its parent's current
+	// versions. Empty for a parent, whose versions are of its id column.
+	Parent, ParentKey string
 }
 
 // Column returns the column called name.
@@ -132,18 +159,31 @@ const (
 	Runs            = "ccsync_runs"
 )
 
-// DataTables returns the data tables, parent first.
+// DataTables returns CrowdChange's data tables, parent first (CrowdChangeFlattening's).
 func DataTables() []Table { return append([]Table(nil), dataTables...) }
 
-// BatchTables returns the tables whose rows are loaded in batches, in the order a batch loads
-// them: the data tables (parent first), then the quarantine.
+// BatchTables returns the tables a CrowdChange batch loads, in the order transform.Builder
+// returns their records: CrowdChange's data tables (parent first), then the quarantine.
 func BatchTables() []Table { return append(DataTables(), quarantineTables...) }
+
+// SourceDataTables returns every source's data tables, each source's parents first.
+func SourceDataTables() []Table {
+	out := DataTables()
+	for _, f := range otherFlattenings {
+		out = append(out, f.Tables...)
+	}
+	return out
+}
+
+// LoadTables returns every table a batch of any source may load: every source's data tables,
+// then the quarantine.
+func LoadTables() []Table { return append(SourceDataTables(), quarantineTables...) }
 
 // BookkeepingTables returns ccsync's own tables: checkpoints and the run log.
 func BookkeepingTables() []Table { return append([]Table(nil), bookkeepingTables...) }
 
-// AllTables returns every table: data tables, the quarantine, then bookkeeping.
-func AllTables() []Table { return append(BatchTables(), bookkeepingTables...) }
+// AllTables returns every table: every source's data tables, the quarantine, then bookkeeping.
+func AllTables() []Table { return append(LoadTables(), bookkeepingTables...) }
 
 // ByName returns the table called name.
 func ByName(name string) (Table, bool) {
@@ -236,3 +276,285 @@ func (t Table) DuckDBCreate() string {
 
 // QuoteIdent quotes an identifier for DuckDB.
 func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Derivation names how transform fills a column that is the home of no JSON leaf.
+type Derivation string
+
+// The derivations. Those of a data table are filled for every row of every row source (a
+// derivation a row source does not provide leaves the column NULL); those of the quarantine
+// table come from the item and the window it was quarantined in.
+const (
+	// RecordKey is the record's key: the leaf at Flattening.Key (transaction_id).
+	RecordKey Derivation = "record key"
+	// RecordDate is the UTC calendar date of the leaf at Flattening.Date (transaction_date).
+	RecordDate Derivation = "record date"
+	// RunID, BatchID and ExtractedAt are the version stamps (transform.Meta).
+	RunID       Derivation = "run id"
+	BatchID     Derivation = "batch id"
+	ExtractedAt Derivation = "extracted at"
+	// Position is the row object's index in its list, from 0; NULL for the record itself.
+	Position Derivation = "position"
+	// OuterPosition is, for a row object in a list inside an element of another list, that
+	// element's index in its list (a registration's position for its custom data answers); NULL
+	// for a row object in a list of the record itself.
+	OuterPosition Derivation = "outer position"
+	// RowConstant is the value the row source gives the column (RowSource.Constants): direction,
+	// category, level. A String column.
+	RowConstant Derivation = "row constant"
+	// RowCopy is a copy of a leaf whose home is another column (RowSource.Copies): the item's id
+	// in a detail table, the owner of a custom data list.
+	RowCopy Derivation = "row copy"
+	// RawJSON is the record (or quarantined item) exactly as the API sent it; invalid UTF-8 is
+	// replaced by U+FFFD, and the original bytes kept in the RawJSONBase64 column.
+	RawJSON Derivation = "raw json"
+	// RawJSONBase64 is the original bytes of RawJSON, base64-encoded, when they were not valid
+	// UTF-8; NULL otherwise.
+	RawJSONBase64 Derivation = "raw json base64"
+	// UnknownFields are the JSON paths of the record's leaves without a home (a repeated String).
+	UnknownFields Derivation = "unknown fields"
+	// DecodeError says why the record could not be fully decoded or stored; NULL when it could.
+	DecodeError Derivation = "decode error"
+
+	// The quarantine's: the stream and payout account of the window the item came in, the
+	// window's bounds, the page (from 1) and position (from 0) of the item, and why it was
+	// quarantined.
+	QuarantineStream      Derivation = "quarantine stream"
+	QuarantineAccount     Derivation = "quarantine account"
+	QuarantineWindowStart Derivation = "quarantine window start"
+	QuarantineWindowEnd   Derivation = "quarantine window end"
+	QuarantinePage        Derivation = "quarantine page"
+	QuarantinePosition    Derivation = "quarantine position"
+	QuarantineReason      Derivation = "quarantine reason"
+)
+
+// dataDerivations are the derivations a data table's column may have.
+var dataDerivations = map[Derivation]bool{
+	RecordKey: true, RecordDate: true, RunID: true, BatchID: true, ExtractedAt: true,
+	Position: true, OuterPosition: true, RowConstant: true, RowCopy: true,
+	RawJSON: true, RawJSONBase64: true, UnknownFields: true, DecodeError: true,
+}
+
+// RowSource is where some of a data table's rows come from: one row per object at Each. The
+// row's columns are filled from the object's leaves (Leaves), from constants (Constants), from
+// leaves that live elsewhere (Copies) and by the columns' derivations (Column.Derived).
+type RowSource struct {
+	// Each is the JSON path, from the record, of the row objects: "" for the record itself, else
+	// a list whose every element is a row, "[]" standing for every element of a list:
+	// "purchased_items.apparel.items[]", "purchased_items.registration.items[].custom_data[]".
+	Each string
+	// Leaves are the row object's leaves and their home columns, paths relative to the row
+	// object ("price", "card.price"); a list of scalars ends in "[]" and lives in a repeated
+	// column.
+	Leaves []Leaf
+	// Constants are the values of the row source's RowConstant columns.
+	Constants []Constant
+	// Copies fill RowCopy columns with leaves whose home is another column. Their paths are from
+	// the record, each "[]" standing for the current element of that list on the way to the row
+	// object ("purchased_items.registration.items[].id" for the answers of a registration).
+	Copies []Leaf
+}
+
+// Leaf is a JSON path and the column that holds its value.
+type Leaf struct {
+	Path   string
+	Column string
+}
+
+// Constant is a column's value in every row of a row source.
+type Constant struct {
+	Column string
+	Value  string
+}
+
+// Flattening is how one source's records (the API objects it keeps versions of: a CrowdChange
+// transaction, a Donately donation) become rows of its data tables. Together with the tables'
+// columns and row sources it is everything transform needs to fill the tables from the source's
+// Go model; nothing about a column is written again elsewhere.
+type Flattening struct {
+	// Record names one record in messages: "transaction".
+	Record string
+	// Key is the JSON path of the record's key (RecordKey columns): "id".
+	Key string
+	// Date is the JSON path of the record's date (RecordDate columns): "date".
+	Date string
+	// Tables are the source's data tables, in the order their rows are added. Rows are added
+	// table by table; a table with a DecodeError column comes last, as it reports what could not
+	// be stored in the others.
+	Tables []Table
+}
+
+// CrowdChangeFlattening is how a CrowdChange transaction becomes rows of DataTables().
+func CrowdChangeFlattening() Flattening {
+	return Flattening{Record: "transaction", Key: "id", Date: "date", Tables: DataTables()}
+}
+
+// otherFlattenings are the flattenings of the sources other than CrowdChange (registered by
+// their declarations' init).
+var otherFlattenings []Flattening
+
+// registerFlattening adds a source's flattening: its tables become warehouse tables.
+func registerFlattening(f Flattening) {
+	if err := f.Check(); err != nil {
+		panic(err)
+	}
+	otherFlattenings = append(otherFlattenings, f)
+}
+
+// PathMap returns the JSON-path → column map of f: every leaf its tables' row sources name and its
+// home column, sorted by path. A path is from the record, array elements written "[]".
+func (f Flattening) PathMap() []Mapping {
+	var out []Mapping
+	for _, t := range f.Tables {
+		for _, rs := range t.Rows {
+			for _, l := range rs.Leaves {
+				out = append(out, Mapping{JSONPath: JoinPath(rs.Each, l.Path), Table: t.Name, Column: l.Column})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].JSONPath < out[j].JSONPath })
+	return out
+}
+
+// JoinPath is the path rel relative to the object at base ("" for the record).
+func JoinPath(base, rel string) string {
+	if base == "" {
+		return rel
+	}
+	return base + "." + rel
+}
+
+// Check reports the first mistake in f's declarations that can be seen without the source's Go
+// model (transform sees the others: a path that names no field, a Go type that does not fit its
+// column). It checks that every column of every table is filled by something (the leaves of a
+// row source, or its derivation), that every leaf, constant and copy names a column of the right
+// kind, that every leaf has exactly one home, and that the paths are well formed.
+func (f Flattening) Check() error {
+	if f.Record == "" {
+		return errors.New("schemas: a flattening without a record name")
+	}
+	if len(f.Tables) == 0 {
+		return fmt.Errorf("schemas: the %s flattening has no tables", f.Record)
+	}
+	for _, p := range []string{f.Key, f.Date} {
+		if p != "" && !validPath(p, false) {
+			return fmt.Errorf("schemas: the %s flattening: bad record path %q", f.Record, p)
+		}
+	}
+	homes := map[string]Mapping{}
+	for ti, t := range f.Tables {
+		if err := f.checkTable(t, ti == len(f.Tables)-1, homes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f Flattening) checkTable(t Table, last bool, homes map[string]Mapping) error {
+	if t.Kind != Data {
+		return fmt.Errorf("schemas: %s is not a data table", t.Name)
+	}
+	if len(t.Rows) == 0 {
+		return fmt.Errorf("schemas: %s has no row source", t.Name)
+	}
+	isLeafHome := map[string]bool{}
+	for _, rs := range t.Rows {
+		for _, l := range rs.Leaves {
+			isLeafHome[l.Column] = true
+		}
+	}
+	for _, c := range t.Columns {
+		switch {
+		case c.Derived == "" && !isLeafHome[c.Name]:
+			return fmt.Errorf("schemas: %s.%s is filled by nothing: no leaf lives in it and it has no derivation", t.Name, c.Name)
+		case c.Derived != "" && isLeafHome[c.Name]:
+			return fmt.Errorf("schemas: %s.%s is both derived (%s) and the home of leaves", t.Name, c.Name, c.Derived)
+		case c.Derived != "" && !dataDerivations[c.Derived]:
+			return fmt.Errorf("schemas: %s.%s: %q is not a derivation of a data table", t.Name, c.Name, c.Derived)
+		case c.Derived == RecordKey && f.Key == "", c.Derived == RecordDate && f.Date == "":
+			return fmt.Errorf("schemas: %s.%s is the record's %s, which the %s flattening does not name", t.Name, c.Name, c.Derived, f.Record)
+		case c.Derived == DecodeError && !last:
+			return fmt.Errorf("schemas: %s.%s: the table with the decode error must be the flattening's last", t.Name, c.Name)
+		case c.Derived == RowConstant && (c.Type != String || c.Repeated):
+			return fmt.Errorf("schemas: %s.%s: a row constant is a STRING column", t.Name, c.Name)
+		}
+	}
+	for _, rs := range t.Rows {
+		if err := checkRowSource(t, rs, homes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRowSource(t Table, rs RowSource, homes map[string]Mapping) error {
+	where := fmt.Sprintf("%s (rows at %q)", t.Name, rs.Each)
+	if rs.Each != "" && (!strings.HasSuffix(rs.Each, "[]") || !validPath(rs.Each, true)) {
+		return fmt.Errorf("schemas: %s: the row objects' path must be a list (ending in []), or empty for the record", where)
+	}
+	filled := map[string]bool{}
+	fill := func(col string, want Derivation, what string) (Column, error) {
+		c, ok := t.Column(col)
+		switch {
+		case !ok:
+			return c, fmt.Errorf("schemas: %s: %s names column %s, which the table does not have", where, what, col)
+		case c.Derived != want:
+			return c, fmt.Errorf("schemas: %s: %s fills column %s, whose derivation is %q, not %q", where, what, col, c.Derived, want)
+		case filled[col]:
+			return c, fmt.Errorf("schemas: %s: column %s is filled twice in one row", where, col)
+		}
+		filled[col] = true
+		return c, nil
+	}
+	for _, l := range rs.Leaves {
+		c, err := fill(l.Column, "", "leaf "+l.Path)
+		if err != nil {
+			return err
+		}
+		if !validPath(l.Path, false) && !(c.Repeated && validPath(strings.TrimSuffix(l.Path, "[]"), false)) {
+			return fmt.Errorf("schemas: %s: bad leaf path %q (nested lists are row sources of their own)", where, l.Path)
+		}
+		if list := strings.HasSuffix(l.Path, "[]"); list != c.Repeated {
+			return fmt.Errorf("schemas: %s: leaf %s (a list: %t) lives in %s (repeated: %t)", where, l.Path, list, c.Name, c.Repeated)
+		}
+		m := Mapping{JSONPath: JoinPath(rs.Each, l.Path), Table: t.Name, Column: c.Name}
+		if prev, dup := homes[m.JSONPath]; dup {
+			return fmt.Errorf("schemas: %s has two homes: %s.%s and %s.%s", m.JSONPath, prev.Table, prev.Column, m.Table, m.Column)
+		}
+		homes[m.JSONPath] = m
+	}
+	for _, k := range rs.Constants {
+		if _, err := fill(k.Column, RowConstant, "constant "+strconv.Quote(k.Value)); err != nil {
+			return err
+		}
+	}
+	for _, cp := range rs.Copies {
+		if _, err := fill(cp.Column, RowCopy, "copy of "+cp.Path); err != nil {
+			return err
+		}
+		lists := "" // the lists on the way to the copied leaf: they must be on the way to the rows
+		if i := strings.LastIndex(cp.Path, "[]"); i >= 0 {
+			lists = cp.Path[:i+2]
+		}
+		if !validPath(cp.Path, true) || strings.HasSuffix(cp.Path, "[]") || !strings.HasPrefix(rs.Each, lists) {
+			return fmt.Errorf("schemas: %s: the copy of %s must be a scalar of the record or of an object on the way to the row objects", where, cp.Path)
+		}
+	}
+	return nil
+}
+
+// validPath reports whether p is a dot-separated path of non-empty keys; with lists, a key may
+// end in "[]" (an element of that list).
+func validPath(p string, lists bool) bool {
+	if p == "" {
+		return false
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if lists {
+			seg = strings.TrimSuffix(seg, "[]")
+		}
+		if seg == "" || strings.ContainsAny(seg, "[]") {
+			return false
+		}
+	}
+	return true
+}

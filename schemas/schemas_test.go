@@ -96,7 +96,7 @@ func TestNames(t *testing.T) {
 			}
 		}
 	}
-	for _, tb := range DataTables() {
+	for _, tb := range SourceDataTables() {
 		if tables[tb.CurrentView()] {
 			t.Errorf("view %s has the name of a table", tb.CurrentView())
 		}
@@ -105,8 +105,11 @@ func TestNames(t *testing.T) {
 
 func TestPartitionAndCluster(t *testing.T) {
 	for _, tb := range AllTables() {
-		if tb.Kind == Data && tb.Partition != "transaction_date" {
-			t.Errorf("data table %s is partitioned by %q, want transaction_date", tb.Name, tb.Partition)
+		if tb.Kind == Data && tb.Partition == "" {
+			t.Errorf("data table %s is not partitioned", tb.Name)
+		}
+		if c, ok := tb.Column(tb.Partition); tb.Kind == Data && ok && c.Derived != RecordDate {
+			t.Errorf("data table %s is partitioned by %q, not its record's date", tb.Name, tb.Partition)
 		}
 		if tb.Partition != "" {
 			c, ok := tb.Column(tb.Partition)

@@ -2,21 +2,22 @@ package schemas
 
 import (
 	"fmt"
-	"sort"
+	"strings"
 )
 
-// Mapping says where one leaf of the API's transaction lives in the warehouse. JSONPath is
-// relative to the transaction object, with "[]" standing for every element of an array
+// Mapping says where one leaf of a source's record lives in the warehouse. JSONPath is relative
+// to the record (the transaction object), with "[]" standing for every element of an array
 // ("purchased_items.apparel.items[].price"); a leaf that is a list of scalars ends in "[]" and
-// lives in a repeated column.
+// lives in a repeated column. Mappings are not declared: they follow from the tables' row
+// sources (Flattening.PathMap).
 type Mapping struct {
 	JSONPath string
 	Table    string
 	Column   string
 }
 
-// PathMap returns the JSON-path → column map: every leaf of the API's transaction and its one home
-// column, sorted by path.
+// PathMap returns the JSON-path → column map of CrowdChange's transaction: every leaf of the API's
+// transaction and its one home column, sorted by path (CrowdChangeFlattening().PathMap()).
 func PathMap() []Mapping { return append([]Mapping(nil), pathMap...) }
 
 // HomeOf returns the home of a leaf given by its JSON path (array indexes written as "[]").
@@ -72,22 +73,24 @@ func date(key, desc string) leaf  { return leaf{key: key, typ: Date, desc: desc}
 
 func (l leaf) as(col string) leaf { l.col = col; return l }
 
-// builder accumulates a table's columns and the mappings of the leaves that live in them. Many
-// paths may share a column (every category's item price lives in transaction_items.price).
+// builder accumulates a table's columns and row sources: each column is declared once, with its
+// name, type, description, PII tag and how it is filled (the JSON path of a leaf of the row
+// object, or a derivation). Many leaves may share a column (every category's item price lives in
+// transaction_items.price).
 type builder struct {
-	t     Table
-	paths []Mapping
+	t Table
 }
 
 func newTable(name string, kind Kind, desc string) *builder {
 	return &builder{t: Table{Name: name, Kind: kind, Description: desc}}
 }
 
-// column adds a derived column (one that is no leaf's home, such as a key or a version stamp).
+// column adds a column: a derived one (Derived set: a key, a position, a version stamp), or one
+// that leaves declares. A column declared again is kept as first declared; it must be the same.
 func (b *builder) column(c Column) *builder {
 	if existing, ok := b.t.Column(c.Name); ok {
-		if existing.Type != c.Type || existing.Repeated != c.Repeated {
-			panic(fmt.Sprintf("schemas: %s.%s declared twice with different types", b.t.Name, c.Name))
+		if existing.Type != c.Type || existing.Repeated != c.Repeated || existing.Derived != c.Derived {
+			panic(fmt.Sprintf("schemas: %s.%s declared twice, differently", b.t.Name, c.Name))
 		}
 		return b
 	}
@@ -95,8 +98,24 @@ func (b *builder) column(c Column) *builder {
 	return b
 }
 
-// leaves adds the leaves of the object at jsonPrefix ("" for the transaction itself, else ending in
-// "."), each in the column colPrefix + key (or its own col).
+// rows starts a row source of the table: one row per object at each (a list, from the record:
+// "purchased_items.apparel.items[]"; "" for the record itself), its RowConstant columns set to
+// constants. The leaves and copies declared next are the row source's.
+func (b *builder) rows(each string, constants ...Constant) *builder {
+	b.t.Rows = append(b.t.Rows, RowSource{Each: each, Constants: constants})
+	return b
+}
+
+// rowSource is the row source being declared.
+func (b *builder) rowSource() *RowSource {
+	if len(b.t.Rows) == 0 {
+		panic(fmt.Sprintf("schemas: %s declares leaves before its rows", b.t.Name))
+	}
+	return &b.t.Rows[len(b.t.Rows)-1]
+}
+
+// leaves adds the leaves of the object at jsonPrefix, relative to the row object ("" for the row
+// object itself, else ending in "."), each in the column colPrefix + key (or its own col).
 func (b *builder) leaves(jsonPrefix, colPrefix, descPrefix string, ls ...leaf) *builder {
 	for _, l := range ls {
 		col := colPrefix + l.key
@@ -108,25 +127,35 @@ func (b *builder) leaves(jsonPrefix, colPrefix, descPrefix string, ls ...leaf) *
 			path += "[]"
 		}
 		b.column(Column{Name: col, Type: l.typ, Repeated: l.rep, PII: l.pii, Description: descPrefix + l.desc})
-		b.paths = append(b.paths, Mapping{JSONPath: path, Table: b.t.Name, Column: col})
+		rs := b.rowSource()
+		rs.Leaves = append(rs.Leaves, Leaf{Path: path, Column: col})
 	}
 	return b
 }
 
+// copyOf fills the RowCopy column col of the row source with the leaf at path (from the record;
+// a "[]" is the current element of that list).
+func (b *builder) copyOf(path, col string) *builder {
+	rs := b.rowSource()
+	rs.Copies = append(rs.Copies, Leaf{Path: path, Column: col})
+	return b
+}
+
 func (b *builder) versioned() *builder {
-	return b.column(Column{Name: ColRunID, Type: String, Required: true, Description: "The run that extracted this version."}).
-		column(Column{Name: ColBatchID, Type: String, Required: true, Description: "The load batch this version was committed in; current views only consider batches found in ccsync_checkpoints."}).
-		column(Column{Name: ColExtractedAt, Type: Timestamp, Required: true, Description: "When this version was extracted from the API (UTC); the newest version of a transaction is current."})
+	return b.column(Column{Name: ColRunID, Type: String, Required: true, Derived: RunID, Description: "The run that extracted this version."}).
+		column(Column{Name: ColBatchID, Type: String, Required: true, Derived: BatchID, Description: "The load batch this version was committed in; current views only consider batches found in ccsync_checkpoints."}).
+		column(Column{Name: ColExtractedAt, Type: Timestamp, Required: true, Derived: ExtractedAt, Description: "When this version was extracted from the API (UTC); the newest version of a transaction is current."})
 }
 
 // child adds the columns every child table starts with.
 func (b *builder) child() *builder {
 	b.t.Partition = "transaction_date"
-	return b.column(Column{Name: "transaction_id", Type: Int64, Required: true, Description: "The transaction this row belongs to (transactions.id)."}).
+	b.t.Parent, b.t.ParentKey = Transactions, "transaction_id"
+	return b.column(Column{Name: "transaction_id", Type: Int64, Required: true, Derived: RecordKey, Description: "The transaction this row belongs to (transactions.id)."}).
 		column(transactionDate)
 }
 
-var transactionDate = Column{Name: "transaction_date", Type: Date, Description: "The UTC calendar date of the transaction (transactions.date); the partitioning column."}
+var transactionDate = Column{Name: "transaction_date", Type: Date, Derived: RecordDate, Description: "The UTC calendar date of the transaction (transactions.date); the partitioning column."}
 
 // Field lists of the API's objects.
 var (
@@ -195,7 +224,7 @@ var (
 	dataTables        []Table
 	quarantineTables  []Table
 	bookkeepingTables []Table
-	pathMap           []Mapping
+	pathMap           []Mapping // CrowdChangeFlattening().PathMap()
 	pathIndex         = map[string]Mapping{}
 )
 
@@ -213,15 +242,15 @@ func init() {
 	for _, b := range builders {
 		b.versioned()
 		dataTables = append(dataTables, b.t)
-		for _, m := range b.paths {
-			if prev, dup := pathIndex[m.JSONPath]; dup {
-				panic(fmt.Sprintf("schemas: %s has two homes: %s.%s and %s.%s", m.JSONPath, prev.Table, prev.Column, m.Table, m.Column))
-			}
-			pathIndex[m.JSONPath] = m
-			pathMap = append(pathMap, m)
-		}
 	}
-	sort.Slice(pathMap, func(i, j int) bool { return pathMap[i].JSONPath < pathMap[j].JSONPath })
+	crowdChange := CrowdChangeFlattening()
+	if err := crowdChange.Check(); err != nil {
+		panic(err)
+	}
+	pathMap = crowdChange.PathMap()
+	for _, m := range pathMap {
+		pathIndex[m.JSONPath] = m
+	}
 	quarantineTables = []Table{quarantineTable()}
 	bookkeepingTables = []Table{checkpointsTable(), runsTable()}
 }
@@ -230,6 +259,7 @@ func transactionsTable() *builder {
 	b := newTable(Transactions, Data, "One row per extracted version of a CrowdChange transaction (a charge or a refund); nested objects are flattened into prefixed columns. Query transactions_current for the latest state.")
 	b.t.Partition = "transaction_date"
 	b.t.Cluster = []string{"id", "fundraiser_id"}
+	b.rows("") // one row per transaction
 	b.leaves("", "", "",
 		leaf{key: "id", typ: Int64, desc: "Transaction ID."},
 	)
@@ -376,6 +406,11 @@ func transactionsTable() *builder {
 	return b
 }
 
+// categoryList is the JSON path of the items of a category.
+func categoryList(direction, category string) string {
+	return strings.TrimSuffix(categoryPrefix(direction, category), ".")
+}
+
 // categoryPrefix is the JSON prefix of the items of a category.
 func categoryPrefix(direction, category string) string {
 	if direction == Purchased && category == "sponsorship" {
@@ -409,20 +444,27 @@ func eachCategory(f func(direction, category string)) {
 }
 
 var itemKey = []Column{
-	{Name: "direction", Type: String, Required: true, Description: "purchased or refunded."},
-	{Name: "position", Type: Int64, Required: true, Description: "The item's position in its category's list, from 0."},
+	{Name: "direction", Type: String, Required: true, Derived: RowConstant, Description: "purchased or refunded."},
+	{Name: "position", Type: Int64, Required: true, Derived: Position, Description: "The item's position in its category's list, from 0."},
 }
 
 func (b *builder) itemKey(category bool) *builder {
 	b.column(itemKey[0])
 	if category {
-		b.column(Column{Name: "category", Type: String, Required: true, Description: "The item category, spelled as the API's JSON key: apparel, registration, tickets, ecards, tribute_cards, custom_fees, sponsorship, donations, covered_fees, self_donations."})
+		b.column(Column{Name: "category", Type: String, Required: true, Derived: RowConstant, Description: "The item category, spelled as the API's JSON key: apparel, registration, tickets, ecards, tribute_cards, custom_fees, sponsorship, donations, covered_fees, self_donations."})
 	}
 	b.column(itemKey[1])
 	if !category {
-		b.column(Column{Name: "item_id", Type: Int64, Description: "The item's ID (transaction_items.item_id)."})
+		b.column(Column{Name: "item_id", Type: Int64, Derived: RowCopy, Description: "The item's ID (transaction_items.item_id)."})
 	}
 	return b
+}
+
+// detailRows starts the row source of a detail table for the items of a category in a direction:
+// keyed like their transaction_items rows, with the item's id.
+func (b *builder) detailRows(direction, category string) *builder {
+	list := categoryList(direction, category)
+	return b.rows(list, Constant{Column: "direction", Value: direction}).copyOf(list+".id", "item_id")
 }
 
 func itemsTable() *builder {
@@ -430,25 +472,25 @@ func itemsTable() *builder {
 	b.child().itemKey(true)
 	b.t.Cluster = []string{"transaction_id", "category"}
 	eachCategory(func(d, c string) {
-		p := categoryPrefix(d, c)
+		b.rows(categoryList(d, c), Constant{Column: "direction", Value: d}, Constant{Column: "category", Value: c})
 		switch c {
 		case "apparel", "tickets", "registration":
-			b.leaves(p, "", "", productLeaves...)
+			b.leaves("", "", "", productLeaves...)
 		case "custom_fees", "donations", "covered_fees":
 			// The API names custom fees; refunded donations and covered fees usually have no name.
-			b.leaves(p, "", "", productLeaves[0], productLeaves[1], amountLeaf)
+			b.leaves("", "", "", productLeaves[0], productLeaves[1], amountLeaf)
 		case "sponsorship":
-			b.leaves(p, "", "", productLeaves[0],
+			b.leaves("", "", "", productLeaves[0],
 				i64("option_id", "Sponsorship option ID."),
 				i64("source_id", "Sponsorship source ID."),
 				productLeaves[1], productLeaves[3])
 		case "ecards":
-			b.leaves(p, "", "", productLeaves[0])
-			b.leaves(p+"card.", "", "", productLeaves[3])
+			b.leaves("", "", "", productLeaves[0])
+			b.leaves("card.", "", "", productLeaves[3]) // an e-card's price is its card's
 		case "tribute_cards":
-			b.leaves(p, "", "", productLeaves[0])
+			b.leaves("", "", "", productLeaves[0])
 		case "self_donations":
-			b.leaves(p, "", "", productLeaves[0], amountLeaf, productLeaves[1])
+			b.leaves("", "", "", productLeaves[0], amountLeaf, productLeaves[1])
 		}
 	})
 	return b
@@ -459,8 +501,8 @@ func registrationsTable() *builder {
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
 	for _, d := range directionsOf("registration") {
-		p := categoryPrefix(d, "registration")
-		b.leaves(p, "", "Registrant: ",
+		b.detailRows(d, "registration")
+		b.leaves("", "", "Registrant: ",
 			pii("first_name", "first name."),
 			pii("last_name", "last name."),
 			pii("alias_name", "alias."),
@@ -468,14 +510,14 @@ func registrationsTable() *builder {
 			boo("is_amount_hidden", "whether the amount is hidden."),
 			i64("registrant_id", "registrant ID."),
 		)
-		b.leaves(p+"fundraiser_page.", "page_", "Registrant's page: ",
+		b.leaves("fundraiser_page.", "page_", "Registrant's page: ",
 			i64("id", "ID."), str("name", "name."), money("goal", "goal."), str("url", "URL."))
-		b.leaves(p+"fundraiser_page.self_donation.", "self_donation_", "Self-donation: ",
+		b.leaves("fundraiser_page.self_donation.", "self_donation_", "Self-donation: ",
 			i64("id", "ID."), pii("name", "donor name."), money("amount", "amount."))
-		b.leaves(p+"fundraiser_page.team.", "team_", "Registrant's team: ",
+		b.leaves("fundraiser_page.team.", "team_", "Registrant's team: ",
 			i64("id", "ID."), str("name", "name."), money("goal", "goal."), str("url", "URL."), str("language", "language."))
-		b.leaves(p+"fundraiser_page.user.", "user_", "Registrant's user: ", without(userLeaves, "language")...)
-		b.leaves(p+"mailing_address.", "mailing_", "Registrant's mailing address: ",
+		b.leaves("fundraiser_page.user.", "user_", "Registrant's user: ", without(userLeaves, "language")...)
+		b.leaves("mailing_address.", "mailing_", "Registrant's mailing address: ",
 			pii("street_address", "street."), pii("city", "city."), str("country", "country code."), str("state", "state code."), pii("postal", "postal code."))
 	}
 	return b
@@ -486,16 +528,16 @@ func ecardsTable() *builder {
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
 	for _, d := range directionsOf("ecards") {
-		p := categoryPrefix(d, "ecards")
-		b.leaves(p, "", "",
+		b.detailRows(d, "ecards")
+		b.leaves("", "", "",
 			str("method", "Delivery method (email, sms, mail)."),
 			date("send_on", "Date to send on."),
 			pii("message", "Message."),
 			boo("is_anonymous", "Whether the sender is anonymous."),
 			str("delivery_status", "na, pending, sent, delivered, opened or error."),
 		)
-		b.leaves(p+"card.", "card_", "Card: ", i64("id", "ID."), str("name", "name."))
-		b.leaves(p+"recipient.", "recipient_", "", recipientLeaves...)
+		b.leaves("card.", "card_", "Card: ", i64("id", "ID."), str("name", "name."))
+		b.leaves("recipient.", "recipient_", "", recipientLeaves...)
 	}
 	return b
 }
@@ -505,15 +547,15 @@ func tributeCardsTable() *builder {
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
 	for _, d := range directionsOf("tribute_cards") {
-		p := categoryPrefix(d, "tribute_cards")
-		b.leaves(p, "", "",
+		b.detailRows(d, "tribute_cards")
+		b.leaves("", "", "",
 			str("method", "Delivery method (email, sms, mail)."),
 			str("type", "Tribute type (In honor of, In memory of)."),
 			pii("honoree", "Honoree."),
 			pii("message", "Message."),
 			str("delivery_status", "na, pending, sent, delivered, opened or error."),
 		)
-		b.leaves(p+"recipient.", "recipient_", "", recipientLeaves...)
+		b.leaves("recipient.", "recipient_", "", recipientLeaves...)
 	}
 	return b
 }
@@ -523,8 +565,8 @@ func selfDonationsTable() *builder {
 	b.child().itemKey(false)
 	b.t.Cluster = []string{"transaction_id"}
 	for _, d := range directionsOf("self_donations") {
-		p := categoryPrefix(d, "self_donations")
-		b.leaves(p+"fundraiser_page.", "page_", "Personal page: ",
+		b.detailRows(d, "self_donations")
+		b.leaves("fundraiser_page.", "page_", "Personal page: ",
 			i64("id", "ID."),
 			i64("partner_id", "partner ID."),
 			str("name", "name."),
@@ -551,45 +593,63 @@ func customDataTable() *builder {
 	b := newTable(CustomData, Data, "Answers to custom questions from every level: transaction, fundraiser, team, page, registration, self_donation_page, with the owning object's ID.")
 	b.child()
 	b.t.Cluster = []string{"transaction_id", "level"}
-	b.column(Column{Name: "level", Type: String, Required: true, Description: "Where the answer was given: transaction, fundraiser, team, page, registration or self_donation_page."})
-	b.column(Column{Name: "owner_id", Type: Int64, Description: "ID of the owning object: the transaction, campaign, team, page, registration item or self-donation page."})
-	b.column(Column{Name: "direction", Type: String, Description: "For registration and self_donation_page answers: purchased or refunded, the item's direction."})
-	b.column(Column{Name: "item_position", Type: Int64, Description: "For registration and self_donation_page answers: the item's position in its list."})
-	b.column(Column{Name: "position", Type: Int64, Required: true, Description: "The answer's position in its list, from 0."})
+	b.column(Column{Name: "level", Type: String, Required: true, Derived: RowConstant, Description: "Where the answer was given: transaction, fundraiser, team, page, registration or self_donation_page."})
+	b.column(Column{Name: "owner_id", Type: Int64, Derived: RowCopy, Description: "ID of the owning object: the transaction, campaign, team, page, registration item or self-donation page."})
+	b.column(Column{Name: "direction", Type: String, Derived: RowConstant, Description: "For registration and self_donation_page answers: purchased or refunded, the item's direction."})
+	b.column(Column{Name: "item_position", Type: Int64, Derived: OuterPosition, Description: "For registration and self_donation_page answers: the item's position in its list."})
+	b.column(Column{Name: "position", Type: Int64, Required: true, Derived: Position, Description: "The answer's position in its list, from 0."})
 	for _, level := range CustomDataLevels {
 		for _, p := range CustomDataPrefixes[level] {
-			b.leaves(p, "", "", customDataLeaves...)
+			constants := []Constant{{Column: "level", Value: level}}
+			if d := directionOfList(p); d != "" {
+				constants = append(constants, Constant{Column: "direction", Value: d})
+			}
+			// owner_id is the id of the object holding the list: the transaction, the campaign, the
+			// team, the page, the registration item, the self-donation's page.
+			b.rows(strings.TrimSuffix(p, "."), constants...).copyOf(strings.TrimSuffix(p, "custom_data[].")+"id", "owner_id")
+			b.leaves("", "", "", customDataLeaves...)
 		}
 	}
 	return b
 }
 
+// directionOfList is the direction of the items a JSON path is under, "" when it is under none.
+func directionOfList(path string) string {
+	var out string
+	eachCategory(func(d, c string) {
+		if strings.HasPrefix(path, categoryPrefix(d, c)) {
+			out = d
+		}
+	})
+	return out
+}
+
 func rawTable() *builder {
 	b := newTable(RawTransactions, Data, "Every transaction version's original JSON, byte for byte, so that nothing is lost to a field the model does not know yet.")
-	b.child()
+	b.child().rows("") // one row per transaction
 	b.t.Cluster = []string{"transaction_id"}
-	b.column(Column{Name: "raw", Type: String, Required: true, PII: true, Description: "The transaction object exactly as the API sent it."})
-	b.column(Column{Name: "unknown_fields", Type: String, Repeated: true, Description: "JSON paths of leaves the model does not know (array indexes written as [])."})
-	b.column(Column{Name: "decode_error", Type: String, Description: "Why the typed model could not fully decode the transaction, if it could not: each field that failed (its column is NULL, every other field was kept), invalid UTF-8, amounts that do not fit. Names paths, never values."})
+	b.column(Column{Name: "raw", Type: String, Required: true, PII: true, Derived: RawJSON, Description: "The transaction object exactly as the API sent it."})
+	b.column(Column{Name: "unknown_fields", Type: String, Repeated: true, Derived: UnknownFields, Description: "JSON paths of leaves the model does not know (array indexes written as [])."})
+	b.column(Column{Name: "decode_error", Type: String, Derived: DecodeError, Description: "Why the typed model could not fully decode the transaction, if it could not: each field that failed (its column is NULL, every other field was kept), invalid UTF-8, amounts that do not fit. Names paths, never values."})
 	b.column(rawBytesBase64)
 	return b
 }
 
 // rawBytesBase64 keeps the original bytes of a raw JSON column that is not valid UTF-8.
-var rawBytesBase64 = Column{Name: "raw_bytes_base64", Type: String, PII: true, Description: "Only when the API's bytes were not valid UTF-8: the original bytes, base64-encoded (from_base64 in DuckDB, FROM_BASE64 in BigQuery); raw then holds them with each invalid byte sequence replaced by U+FFFD. NULL when raw is the original."}
+var rawBytesBase64 = Column{Name: "raw_bytes_base64", Type: String, PII: true, Derived: RawJSONBase64, Description: "Only when the API's bytes were not valid UTF-8: the original bytes, base64-encoded (from_base64 in DuckDB, FROM_BASE64 in BigQuery); raw then holds them with each invalid byte sequence replaced by U+FFFD. NULL when raw is the original."}
 
 // quarantineTable holds the items of API pages that could not be kept as transaction versions.
 func quarantineTable() Table {
 	b := newTable(QuarantineTable, Quarantine, "Items the API sent that are not transactions ccsync can version (no readable numeric id), kept whole with the window, page and position they came in and why; their window is committed without them.")
 	b.t.Cluster = []string{"stream", "window_start"}
-	b.column(Column{Name: "stream", Type: String, Required: true, Description: "The stream of the window the item came in: date or payout."}).
-		column(Column{Name: "payout_account", Type: String, Description: "For the payout stream: global or user."}).
-		column(Column{Name: "window_start", Type: Timestamp, Required: true, Description: "Start of the window (inclusive, UTC)."}).
-		column(Column{Name: "window_end", Type: Timestamp, Required: true, Description: "End of the window (exclusive, UTC)."}).
-		column(Column{Name: "page", Type: Int64, Required: true, Description: "The page (from 1) the item was on."}).
-		column(Column{Name: "position", Type: Int64, Required: true, Description: "The item's position on its page, from 0."}).
-		column(Column{Name: "reason", Type: String, Required: true, Description: "Why the item was quarantined."}).
-		column(Column{Name: "raw", Type: String, Required: true, PII: true, Description: "The item exactly as the API sent it (invalid UTF-8 replaced, see raw_bytes_base64)."}).
+	b.column(Column{Name: "stream", Type: String, Required: true, Derived: QuarantineStream, Description: "The stream of the window the item came in: date or payout."}).
+		column(Column{Name: "payout_account", Type: String, Derived: QuarantineAccount, Description: "For the payout stream: global or user."}).
+		column(Column{Name: "window_start", Type: Timestamp, Required: true, Derived: QuarantineWindowStart, Description: "Start of the window (inclusive, UTC)."}).
+		column(Column{Name: "window_end", Type: Timestamp, Required: true, Derived: QuarantineWindowEnd, Description: "End of the window (exclusive, UTC)."}).
+		column(Column{Name: "page", Type: Int64, Required: true, Derived: QuarantinePage, Description: "The page (from 1) the item was on."}).
+		column(Column{Name: "position", Type: Int64, Required: true, Derived: QuarantinePosition, Description: "The item's position on its page, from 0."}).
+		column(Column{Name: "reason", Type: String, Required: true, Derived: QuarantineReason, Description: "Why the item was quarantined."}).
+		column(Column{Name: "raw", Type: String, Required: true, PII: true, Derived: RawJSON, Description: "The item exactly as the API sent it (invalid UTF-8 replaced, see raw_bytes_base64)."}).
 		column(rawBytesBase64)
 	b.versioned()
 	return b.t
@@ -611,9 +671,14 @@ func checkpointsTable() Table {
 			{Name: "committed_at", Type: Timestamp, Required: true, Description: "When the window was committed (UTC)."},
 			{Name: "transactions", Type: Int64, Required: true, Description: "Transactions extracted in the window."},
 			{Name: "pages", Type: Int64, Required: true, Description: "API pages read for the window."},
+			sourceColumn,
 		},
 	}
 }
+
+// sourceColumn names the source of a bookkeeping row. It is nullable because it was added to
+// warehouses that already had rows: NULL means LegacySource.
+var sourceColumn = Column{Name: "source", Type: String, Description: "The source (platform) the row belongs to: crowdchange, donately, ...; NULL on rows written before ccsync had sources, which are crowdchange's."}
 
 func runsTable() Table {
 	return Table{
@@ -642,6 +707,7 @@ func runsTable() Table {
 			{Name: "unknown_fields", Type: Int64, Description: "Leaves the model does not know, counted over all transactions."},
 			{Name: "invalid_transactions", Type: Int64, Description: "Transactions the typed model could not fully decode (kept in raw_transactions)."},
 			{Name: "quarantined", Type: Int64, Description: "Items kept in the quarantine table (no readable id)."},
+			sourceColumn,
 		},
 	}
 }

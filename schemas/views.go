@@ -17,17 +17,17 @@ func CurrentViewSQL(t Table, ref func(name string) string) string {
 	if t.Kind != Data {
 		panic("schemas: " + t.Name + " has no current view")
 	}
-	if t.Name == Transactions {
+	if t.Parent == "" {
 		return fmt.Sprintf(`SELECT t.*
 FROM %s AS t
 WHERE t.%s IN (SELECT batch_id FROM %s)
 QUALIFY ROW_NUMBER() OVER (PARTITION BY t.id ORDER BY t.%s DESC, t.%s DESC) = 1`,
-			ref(Transactions), ColBatchID, ref(Checkpoints), ColExtractedAt, ColRunID)
+			ref(t.Name), ColBatchID, ref(Checkpoints), ColExtractedAt, ColRunID)
 	}
 	return fmt.Sprintf(`SELECT c.*
 FROM %s AS c
-JOIN %s AS t ON c.transaction_id = t.id AND c.%s = t.%s AND c.%s = t.%s`,
-		ref(t.Name), ref(Transactions+"_current"), ColRunID, ColRunID, ColExtractedAt, ColExtractedAt)
+JOIN %s AS t ON c.%s = t.id AND c.%s = t.%s AND c.%s = t.%s`,
+		ref(t.Name), ref(t.Parent+"_current"), t.ParentKey, ColRunID, ColRunID, ColExtractedAt, ColExtractedAt)
 }
 
 // QuarantinedCountSQL counts the quarantined items of committed batches (a batch that failed

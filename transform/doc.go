@@ -3,6 +3,17 @@
 // ArrowSchema(). Where each leaf of the API's JSON goes is schemas.PathMap(); this package follows
 // it and its tests check it leaf by leaf against the API's example response.
 //
+// The rows are filled table-driven, from the declarations of schemas alone: a Flattener fills
+// the tables of a schemas.Flattening from records of the source's Go model, every column from
+// the leaf at its JSON path (resolved once, when the Flattener is made, against the model's `json`
+// struct tags) or by its derivation, every row source's list element by element. No table or
+// column is named here: a column added to schemas is filled without code, and a second source
+// (its Go model, its Flattening) uses the same engine (NewFlattener). A declaration that does not
+// fit the model (a path without a field, a Go type that cannot fill its column, a float for a
+// NUMERIC, a required column a row can leave null) is an error of NewFlattener, never of Add.
+// Builder is CrowdChange's: a Flattener of extract.Transaction keyed by the id the client read,
+// and the quarantine, whose columns come from the run (the window, page and reason of an item).
+//
 // A Builder accumulates rows; NewRecords hands them over, one record per table. For each
 // transaction version added:
 //

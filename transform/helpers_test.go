@@ -251,17 +251,29 @@ func decimalString(n decimal128.Num, scale int) string {
 func renderRecords(recs []arrow.Record) []byte {
 	var buf bytes.Buffer
 	for _, rec := range recs {
-		tb := tableOf(rec)
-		for i := 0; i < int(rec.NumRows()); i++ {
-			fmt.Fprintf(&buf, `{"_table":%q`, tb.Name)
-			for j, c := range rec.Columns() {
-				fmt.Fprintf(&buf, ",%q:", tb.Columns[j].Name)
-				renderCell(&buf, c, i)
-			}
-			buf.WriteString("}\n")
-		}
+		renderRows(&buf, tableOf(rec), rec)
 	}
 	return buf.Bytes()
+}
+
+// renderRecordsOf renders the records of tables (recs[i] is tables[i]'s) as renderRecords does.
+func renderRecordsOf(tables []schemas.Table, recs []arrow.Record) []byte {
+	var buf bytes.Buffer
+	for i, rec := range recs {
+		renderRows(&buf, tables[i], rec)
+	}
+	return buf.Bytes()
+}
+
+func renderRows(buf *bytes.Buffer, tb schemas.Table, rec arrow.Record) {
+	for i := 0; i < int(rec.NumRows()); i++ {
+		fmt.Fprintf(buf, `{"_table":%q`, tb.Name)
+		for j, c := range rec.Columns() {
+			fmt.Fprintf(buf, ",%q:", tb.Columns[j].Name)
+			renderCell(buf, c, i)
+		}
+		buf.WriteString("}\n")
+	}
 }
 
 func renderCell(buf *bytes.Buffer, a arrow.Array, i int) {

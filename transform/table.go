@@ -10,90 +10,44 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/decimal128"
 	"github.com/apache/arrow/go/v17/arrow/memory"
-	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/schemas"
 )
 
-// col is the index of a column in its table, resolved by name once per Builder.
+// col is the index of a column in its table, resolved once per Builder.
 type col int
 
-// noCol stands for a column a table does not have: setting it does nothing. Only ever chosen
-// explicitly, never the result of a failed lookup (which panics).
+// noCol stands for a column a table does not have: setting it does nothing.
 const noCol col = -1
 
-// table accumulates the rows of one data table, one row at a time: begin, set the columns the
-// transaction has, end (which appends null, or an empty list, to every column left unset).
+// table accumulates the rows of one table, one row at a time: begin, set the columns the row has,
+// end (which appends null, or an empty list, to every column left unset).
 type table struct {
 	def     schemas.Table
 	schema  *arrow.Schema
 	rb      *array.RecordBuilder
 	cols    []schemas.Column
-	set     []bool // columns set in the current row
-	claimed []bool // columns resolved by name: every column must be, see Builder.unclaimed
-	pending int    // rows since the last record
-	total   int64  // rows ever
-
-	// Stamps of every row.
-	txID, txDate, runID, batchID, extractedAt col
-	issues                                    *[]string // where money that cannot be stored is noted
+	set     []bool    // columns set in the current row
+	pending int       // rows since the last record
+	total   int64     // rows ever
+	issues  *[]string // where values that cannot be stored as they are are noted
 }
 
 func newTable(mem memory.Allocator, def schemas.Table, issues *[]string) *table {
 	t := &table{
-		def:     def,
-		schema:  def.ArrowSchema(),
-		cols:    def.Columns,
-		set:     make([]bool, len(def.Columns)),
-		claimed: make([]bool, len(def.Columns)),
-		issues:  issues,
+		def:    def,
+		schema: def.ArrowSchema(),
+		cols:   def.Columns,
+		set:    make([]bool, len(def.Columns)),
+		issues: issues,
 	}
 	t.rb = array.NewRecordBuilder(mem, t.schema)
-	t.txID, t.txDate = noCol, noCol
-	if def.Kind == schemas.Data {
-		if def.Name != schemas.Transactions {
-			t.txID = t.col("transaction_id")
-		}
-		t.txDate = t.col("transaction_date")
-	}
-	t.runID = t.col(schemas.ColRunID)
-	t.batchID = t.col(schemas.ColBatchID)
-	t.extractedAt = t.col(schemas.ColExtractedAt)
 	return t
 }
 
-// col resolves a column by name. An unknown name is a bug in this package: it panics when the
-// Builder is made, so that every test catches it.
-func (t *table) col(name string) col {
-	i := t.def.ColumnIndex(name)
-	if i < 0 {
-		panic(fmt.Sprintf("transform: table %s has no column %q", t.def.Name, name))
-	}
-	t.claimed[i] = true
-	return col(i)
-}
-
-// version is what stamps every row of one transaction version.
-type version struct {
-	id        int64
-	date      time.Time // zero when the transaction has no date
-	runID     string
-	batchID   string
-	extracted arrow.Timestamp
-}
-
-// begin starts a row, stamped with the transaction version.
-func (t *table) begin(v *version) {
-	clear(t.set)
-	if t.txID != noCol {
-		t.intv(t.txID, v.id)
-	}
-	t.date(t.txDate, v.date)
-	t.strv(t.runID, v.runID)
-	t.strv(t.batchID, v.batchID)
-	t.mark(t.extractedAt)
-	t.rb.Field(int(t.extractedAt)).(*array.TimestampBuilder).Append(v.extracted)
-}
+// begin starts a row.
+func (t *table) begin() { clear(t.set) }
 
 // end finishes the row: unset columns get null, or an empty list when repeated.
 func (t *table) end() {
@@ -133,15 +87,9 @@ func (t *table) intv(c col, v int64) {
 	}
 }
 
-func (t *table) intp(c col, v *int64) {
-	if v != nil {
-		t.intv(c, *v)
-	}
-}
-
 // strv sets a String column. Every string column holds valid UTF-8 (Parquet, DuckDB and
 // BigQuery all require it): invalid byte sequences are replaced by U+FFFD and the column is noted
-// in the transaction's issues (the original bytes stay in raw_bytes_base64).
+// in the record's issues (the original bytes stay in the raw JSON's base64 column).
 func (t *table) strv(c col, v string) {
 	if t.mark(c) {
 		t.rb.Field(int(c)).(*array.StringBuilder).Append(t.validText(c, v))
@@ -155,6 +103,21 @@ func (t *table) validText(c col, v string) string {
 	}
 	t.note(c, "invalid UTF-8 replaced by U+FFFD")
 	return strings.ToValidUTF8(v, string(utf8.RuneError))
+}
+
+// jsonText sets a String column to a JSON text kept as is (json.RawMessage); empty or null is
+// null. Invalid UTF-8 is replaced, as strv does.
+func (t *table) jsonText(c col, v []byte) {
+	if trimmed := bytes.TrimSpace(v); len(trimmed) == 0 || string(trimmed) == "null" {
+		return
+	}
+	if !utf8.Valid(v) {
+		t.strv(c, string(v))
+		return
+	}
+	if t.mark(c) {
+		t.rb.Field(int(c)).(*array.StringBuilder).BinaryBuilder.Append(v)
+	}
 }
 
 // rawJSON sets a raw JSON column (String, at c) from the API's bytes, without an intermediate
@@ -183,22 +146,22 @@ func (t *table) note(c col, what string) {
 	*t.issues = append(*t.issues, t.def.Name+"."+t.cols[c].Name+": "+what)
 }
 
-func (t *table) strp(c col, v *string) {
-	if v != nil {
-		t.strv(c, *v)
-	}
-}
-
-func (t *table) boolp(c col, v *bool) {
-	if v != nil && t.mark(c) {
-		t.rb.Field(int(c)).(*array.BooleanBuilder).Append(*v)
+func (t *table) boolv(c col, v bool) {
+	if t.mark(c) {
+		t.rb.Field(int(c)).(*array.BooleanBuilder).Append(v)
 	}
 }
 
 // timestamp sets a Timestamp column; the zero time is null.
 func (t *table) timestamp(c col, v time.Time) {
-	if !v.IsZero() && t.mark(c) {
-		t.rb.Field(int(c)).(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
+	if !v.IsZero() {
+		t.timestampv(c, arrow.Timestamp(v.UnixMicro()))
+	}
+}
+
+func (t *table) timestampv(c col, v arrow.Timestamp) {
+	if t.mark(c) {
+		t.rb.Field(int(c)).(*array.TimestampBuilder).Append(v)
 	}
 }
 
@@ -209,34 +172,24 @@ func (t *table) date(c col, v time.Time) {
 	}
 }
 
-// money sets a Numeric column from the amount's literal; null when the amount is. A literal that
-// cannot be stored exactly leaves the column null and is noted (its path, never its value).
-func (t *table) money(c col, m extract.Money, at loc, key string) {
-	if m.IsNull() {
-		return
-	}
-	n, err := ParseDecimal(string(m), schemas.NumericPrecision, schemas.NumericScale)
-	if err != nil {
-		*t.issues = append(*t.issues, at.path(key)+": "+err.Error())
-		return
-	}
+func (t *table) decimalv(c col, v decimal128.Num) {
 	if t.mark(c) {
-		t.rb.Field(int(c)).(*array.Decimal128Builder).Append(n)
+		t.rb.Field(int(c)).(*array.Decimal128Builder).Append(v)
 	}
 }
 
-func (t *table) ints(c col, v []int64) {
-	if t.mark(c) {
-		lb := t.rb.Field(int(c)).(*array.ListBuilder)
-		lb.Append(true)
-		lb.ValueBuilder().(*array.Int64Builder).AppendValues(v, nil)
+// list starts the list of a repeated column in the current row, or returns nil for noCol.
+func (t *table) list(c col) *array.ListBuilder {
+	if !t.mark(c) {
+		return nil
 	}
+	lb := t.rb.Field(int(c)).(*array.ListBuilder)
+	lb.Append(true)
+	return lb
 }
 
 func (t *table) strs(c col, v []string) {
-	if t.mark(c) {
-		lb := t.rb.Field(int(c)).(*array.ListBuilder)
-		lb.Append(true)
+	if lb := t.list(c); lb != nil {
 		sb := lb.ValueBuilder().(*array.StringBuilder)
 		for _, s := range v {
 			sb.Append(t.validText(c, s))
@@ -248,20 +201,6 @@ func (t *table) strs(c col, v []string) {
 func (t *table) record() arrow.Record {
 	t.pending = 0
 	return t.rb.NewRecord()
-}
-
-// loc locates an object of a transaction for messages: the JSON path of the list it is an element
-// of and its index, or the transaction itself (list "").
-type loc struct {
-	list string
-	pos  int
-}
-
-func (l loc) path(key string) string {
-	if l.list == "" {
-		return key
-	}
-	return fmt.Sprintf("%s[%d].%s", l.list, l.pos, key)
 }
 
 // date32 is the number of days from 1970-01-01 to the UTC calendar date of v.

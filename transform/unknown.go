@@ -9,7 +9,7 @@ import (
 	"github.com/ccsync/ccsync/schemas"
 )
 
-// pathKind says what the schemas' JSON-path → column map knows about a path.
+// pathKind says what a source's JSON-path → column map knows about a path.
 type pathKind uint8
 
 const (
@@ -18,11 +18,14 @@ const (
 	leafPath               // a mapped leaf: the whole value lives in one column
 )
 
-// knownPaths classifies every mapped path and every prefix of one.
-var knownPaths = func() map[string]pathKind {
-	known := map[string]pathKind{}
-	for _, m := range schemas.PathMap() {
-		p := m.JSONPath
+// pathClassifier classifies every mapped path of a source and every prefix of one.
+type pathClassifier map[string]pathKind
+
+// classify builds the classifier of a JSON-path → column map (schemas.Flattening.PathMap).
+func classify(m []schemas.Mapping) pathClassifier {
+	known := pathClassifier{}
+	for _, mp := range m {
+		p := mp.JSONPath
 		for i := 0; i < len(p); i++ {
 			if p[i] == '.' || p[i] == '[' {
 				if _, ok := known[p[:i]]; !ok {
@@ -33,7 +36,10 @@ var knownPaths = func() map[string]pathKind {
 		known[p] = leafPath
 	}
 	return known
-}()
+}
+
+// knownPaths classifies CrowdChange's transaction (schemas.PathMap).
+var knownPaths = classify(schemas.PathMap())
 
 // maxDepth bounds the nesting UnknownPaths follows; a transaction is about seven levels deep.
 const maxDepth = 1000
@@ -45,8 +51,11 @@ const maxDepth = 1000
 // object or array is fine, and any other value at a path the map does not know as a leaf is
 // reported at its path (or at the paths of its own leaves). It fails if raw is not a JSON object;
 // its errors never contain values.
-func UnknownPaths(raw []byte) ([]string, error) {
-	w := walker{data: raw, path: make([]byte, 0, 256)}
+func UnknownPaths(raw []byte) ([]string, error) { return knownPaths.unknownPaths(raw) }
+
+// unknownPaths is UnknownPaths for the source whose paths c classifies.
+func (c pathClassifier) unknownPaths(raw []byte) ([]string, error) {
+	w := walker{known: c, data: raw, path: make([]byte, 0, 256)}
 	w.space()
 	if w.i >= len(w.data) || w.data[w.i] != '{' {
 		return nil, errors.New("unknown fields: not a JSON object")
@@ -67,6 +76,7 @@ func UnknownPaths(raw []byte) ([]string, error) {
 
 // walker is a validating single-pass JSON scanner that follows the path of every value.
 type walker struct {
+	known   pathClassifier
 	data    []byte
 	i       int
 	path    []byte
@@ -109,7 +119,7 @@ func (w *walker) value(depth int) error {
 	}
 	kind := containerPath
 	if len(w.path) > 0 {
-		kind = knownPaths[string(w.path)]
+		kind = w.known[string(w.path)]
 	}
 	if kind == leafPath {
 		return w.skip(depth)

@@ -63,7 +63,7 @@ func bqCount(t *testing.T, srv *bqtest.Server, table string) int {
 // again it loads nothing; with --force it appends new versions and the views do not change.
 func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	t.Parallel()
-	api, url := sandbox(t, crowdchangetest.Options{Seed: 7, Transactions: 3000, From: yearFrom, To: yearTo, Now: sandboxNow,
+	api, url := sandbox(t, crowdchangetest.Options{Seed: 7, Transactions: 1200, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.08, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	bq := bigQuery(t, bqtest.Options{})
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
@@ -80,7 +80,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	for _, tb := range schemas.DataTables() {
 		rows[tb.Name] = bqCount(t, bq, tb.Name)
 	}
-	if rows[schemas.Transactions] != 3000 || rows[schemas.RawTransactions] != 3000 {
+	if rows[schemas.Transactions] != 1200 || rows[schemas.RawTransactions] != 1200 {
 		t.Errorf("rows per table: %v", rows)
 	}
 	for _, tb := range []string{schemas.Transactions, schemas.TransactionItem, schemas.CustomData} {
@@ -93,7 +93,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "365 skipped") {
 		t.Fatalf("second backfill exited %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if n := bqCount(t, bq, schemas.Transactions); n != 3000 {
+	if n := bqCount(t, bq, schemas.Transactions); n != 1200 {
 		t.Errorf("a run that skips everything loaded rows: %d", n)
 	}
 
@@ -101,8 +101,8 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("forced backfill exited %d: %s", r.code, r.stderr)
 	}
-	if n := bqCount(t, bq, schemas.Transactions); n != 6000 {
-		t.Errorf("%d transaction versions after --force, want 6000", n)
+	if n := bqCount(t, bq, schemas.Transactions); n != 2400 {
+		t.Errorf("%d transaction versions after --force, want 2400", n)
 	}
 	assertState(t, "BigQuery forced backfill", bqState(t, bq), want)
 }
@@ -200,14 +200,14 @@ func TestSyncCatchesLateChangesInBigQuery(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	first := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
-	api, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1000, From: first, To: clock.Now(), Now: clock.Now})
+	api, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 300, From: first, To: clock.Now(), Now: clock.Now})
 	bq := bigQuery(t, bqtest.Options{Now: clock.Now})
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}, now: clock.Now}
 	args := append(bqArgs(bq), "--api-url", url, "--rate", "2000", "--burst", "100", "--log-level", "warn", "sync")
 	if r := c.run(t, append(args, "--start", "2026-03-04")...); r.code != 0 {
 		t.Fatalf("first sync exited %d: %s", r.code, r.stderr)
 	}
-	api.Mutate(0.02, 99)
+	api.Mutate(0.05, 99)
 	clock.Advance(2 * time.Hour)
 	if r := c.run(t, args...); r.code != 0 {
 		t.Fatalf("second sync exited %d: %s", r.code, r.stderr)

@@ -49,7 +49,7 @@ func versionCount(t *testing.T, path string) int { return rowCount(t, path, sche
 func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
 	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{
-		Seed: 7, Transactions: 3000, From: yearFrom, To: yearTo, Now: sandboxNow,
+		Seed: 7, Transactions: 1500, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.08, RetryAfter: "0", SlowDelay: time.Millisecond},
 	})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
@@ -71,8 +71,8 @@ func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
 	}
 	t.Logf("sandbox: %d requests, %d faulted %v", st.Requests, faulted, st.Faults)
 	want := truthState(t, srv.Truth(yearFrom, yearTo))
-	if want.Count != 3000 {
-		t.Fatalf("the sandbox's truth has %d transactions, want 3000", want.Count)
+	if want.Count != 1500 {
+		t.Fatalf("the sandbox's truth has %d transactions, want 1500", want.Count)
 	}
 	assertState(t, "first backfill", viewState(t, db), want)
 	if !strings.Contains(r.stdout, "365 committed of 365") {

@@ -8,24 +8,47 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/donately/donatelytest"
 )
 
-// cmdSandbox serves the sandbox API on --addr until interrupted.
+// cmdSandbox serves the --source's sandbox API on --addr until interrupted.
 func cmdSandbox(ctx context.Context, inv *invocation) error {
-	opts, err := inv.sandboxOptions()
-	if err != nil {
-		return err
+	var handler http.Handler
+	var from, to time.Time
+	var hint func(url string) string
+	if inv.cfg.Source == config.SourceDonately {
+		if inv.cfg.Donately.Account == "" {
+			inv.cfg.Donately.Account = donatelytest.DefaultAccount
+		}
+		opts, err := inv.donatelySandboxOptions()
+		if err != nil {
+			return err
+		}
+		handler, from, to = donatelytest.New(opts), opts.From, opts.To
+		hint = func(url string) string {
+			return fmt.Sprintf("Donately sandbox API on %s (token %q, account %s, %d donations)\n  export %s=%s\n  ccsync --source donately --donately-account %s --api-url %s",
+				url, opts.Token, opts.Account, opts.Donations, config.DonatelyTokenEnv, opts.Token, opts.Account, url)
+		}
+	} else {
+		opts, err := inv.sandboxOptions()
+		if err != nil {
+			return err
+		}
+		handler, from, to = crowdchangetest.New(opts), opts.From, opts.To
+		hint = func(url string) string {
+			return fmt.Sprintf("sandbox API on %s (key %q, %d transactions)\n  export CROWDCHANGE_API_KEY=%s\n  ccsync --api-url %s",
+				url, sandboxKey, opts.Transactions, sandboxKey, url)
+		}
 	}
 	ln, err := net.Listen("tcp", inv.cfg.Sandbox.Addr)
 	if err != nil {
 		return usagef(fmt.Errorf("listening on %s: %w", inv.cfg.Sandbox.Addr, err))
 	}
-	srv := &http.Server{Handler: crowdchangetest.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(inv.env.stdout, "sandbox API on %s (key %q, %d transactions %s..%s)\n  export CROWDCHANGE_API_KEY=%s\n  ccsync --api-url %s backfill --from %s --to %s\n",
-		url, sandboxKey, opts.Transactions, opts.From.Format(time.DateOnly), opts.To.AddDate(0, 0, -1).Format(time.DateOnly),
-		sandboxKey, url, opts.From.Format(time.DateOnly), opts.To.AddDate(0, 0, -1).Format(time.DateOnly))
+	fmt.Fprintf(inv.env.stdout, "%s backfill --from %s --to %s\n", hint(url), from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

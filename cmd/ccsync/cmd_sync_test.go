@@ -12,6 +12,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/load/pipeline"
 )
 
 // A transaction that changes after it was loaded (pending → completed, refunded, paid out, tax
@@ -57,7 +58,7 @@ func TestSyncCatchesLateChanges(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("status exited %d: %s", r.code, r.stderr)
 	}
-	var rep statusReport
+	var rep pipeline.StatusReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("status JSON: %v\n%s", err, r.stdout)
 	}

@@ -16,7 +16,7 @@ import (
 func TestVerifyExitCodes(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
-	srv, url := sandbox(t, crowdchangetest.Options{Seed: 4, Transactions: 800, From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Now: clock.Now,
+	srv, url := sandbox(t, crowdchangetest.Options{Seed: 4, Transactions: 400, From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Now: clock.Now,
 		Faults: crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}, now: clock.Now}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/load/verify"
 )
 
 // Exit codes: the one place that maps errors to them (see exitCode). --help lists them.
@@ -42,17 +44,18 @@ func usagef(err error) error {
 
 // Sentinels of the verbs whose outcome is an exit code of its own.
 var (
-	errLagging = errors.New("a watermark lags more than --max-lag")
-	errDiffers = errors.New("the warehouse differs from the API")
+	errLagging = pipeline.ErrLagging
+	errDiffers = verify.ErrDiffers
 )
 
 // exitCode classifies err, once.
 func exitCode(err error) int {
 	var usage usageError
+	var jobUsage pipeline.UsageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.Is(err, load.ErrWarehouseUnavailable), errors.Is(err, extract.ErrNotFound):
+	case errors.As(err, &usage), errors.As(err, &jobUsage), errors.Is(err, load.ErrWarehouseUnavailable), errors.Is(err, extract.ErrNotFound):
 		return exitUsage
 	case errors.Is(err, extract.ErrForbidden):
 		return exitForbidden

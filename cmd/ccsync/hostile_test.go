@@ -29,7 +29,7 @@ func hostileArgs(url, db string) []string {
 func TestHostileYearMatchesGroundTruth(t *testing.T) {
 	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{
-		Seed: 11, Transactions: 1500, From: yearFrom, To: yearTo, Now: sandboxNow,
+		Seed: 11, Transactions: 900, From: yearFrom, To: yearTo, Now: sandboxNow,
 		Faults:  crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond},
 		Hostile: crowdchangetest.Hostile{PageCap: 2, Rate: 0.08},
 	})
@@ -42,7 +42,7 @@ func TestHostileYearMatchesGroundTruth(t *testing.T) {
 		t.Fatalf("backfill exited %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	truth := srv.Truth(yearFrom, yearTo)
-	if truth.Quarantined == 0 || truth.UnreadableDonations == 0 || truth.Count+truth.Quarantined != 1500 {
+	if truth.Quarantined == 0 || truth.UnreadableDonations == 0 || truth.Count+truth.Quarantined != 900 {
 		t.Fatalf("the sandbox is not hostile enough: %d counted, %d quarantined, %d unreadable donations", truth.Count, truth.Quarantined, truth.UnreadableDonations)
 	}
 	st := srv.Stats()
@@ -82,7 +82,7 @@ func TestHostileYearMatchesGroundTruth(t *testing.T) {
 // rows need (at most 5% is allowed): one page per window, plus one after each full page.
 func TestPagingRulesCostNothingOnAnHonestAPI(t *testing.T) {
 	t.Parallel()
-	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 2500, From: yearFrom, To: yearTo, Now: sandboxNow})
+	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1000, From: yearFrom, To: yearTo, Now: sandboxNow})
 	db, tmp := filepath.Join(t.TempDir(), "w.duckdb"), t.TempDir()
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
 	const limit = 5

@@ -11,6 +11,7 @@ import (
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/load/pipeline"
 )
 
 // apiClient builds the API client: against the in-process sandbox with --sandbox, else the
@@ -30,7 +31,7 @@ func (inv *invocation) apiClient(ctx context.Context, extra ...extract.Option) (
 	}
 	opts := []extract.Option{extract.WithVersion(version)}
 	if inv.bar != nil {
-		opts = append(opts, extract.WithObserver(inv.bar.backingOff))
+		opts = append(opts, extract.WithObserver(inv.bar.BackingOff))
 	}
 	opts = append(opts, extra...)
 	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
@@ -64,19 +65,12 @@ func (inv *invocation) sandboxOptions() (crowdchangetest.Options, error) {
 	if err := hostile.Validate(); err != nil {
 		return crowdchangetest.Options{}, usagef(err)
 	}
-	today := inv.env.now().UTC().Truncate(24 * time.Hour)
-	from, to := s.From, s.To
-	if from.IsZero() {
-		from = today.AddDate(-1, 0, 0)
-	}
-	if to.IsZero() {
-		to = today.AddDate(0, 0, -1)
-	}
+	from, to := inv.sandboxRange()
 	return crowdchangetest.Options{
 		Seed:           s.Seed,
 		Transactions:   s.Transactions,
 		From:           from,
-		To:             to.AddDate(0, 0, 1),
+		To:             to,
 		APIKey:         sandboxKey,
 		IncludeExample: s.Example,
 		Faults:         crowdchangetest.Faults{Rate: s.Faults},
@@ -84,6 +78,21 @@ func (inv *invocation) sandboxOptions() (crowdchangetest.Options, error) {
 		Now:            inv.env.now,
 		Hostile:        hostile,
 	}, nil
+}
+
+// sandboxRange is the sandbox's data range [from, to): --sandbox-from..--sandbox-to, by default
+// the last twelve months up to yesterday.
+func (inv *invocation) sandboxRange() (from, to time.Time) {
+	s := inv.cfg.Sandbox
+	today := inv.env.now().UTC().Truncate(24 * time.Hour)
+	from, to = s.From, s.To
+	if from.IsZero() {
+		from = today.AddDate(-1, 0, 0)
+	}
+	if to.IsZero() {
+		to = today.AddDate(0, 0, -1)
+	}
+	return from, to.AddDate(0, 0, 1)
 }
 
 // startSandbox starts the in-process sandbox on a loopback port for the rest of the invocation
@@ -102,10 +111,10 @@ func (inv *invocation) startSandbox() (string, error) {
 	return hs.URL, nil
 }
 
-// connect builds the API client (checking the key; opts adjust it) and opens the warehouse, which
-// closes with the invocation.
-func (inv *invocation) connect(ctx context.Context, opts ...extract.Option) (*extract.Client, Sink, error) {
-	client, err := inv.apiClient(ctx, opts...)
+// connect builds the --source's API client (checking the key) and opens the warehouse, which
+// closes with the invocation. For verify, the client pages differently from the extraction.
+func (inv *invocation) connect(ctx context.Context, verifying bool) (platform, sink, error) {
+	client, err := inv.platform(ctx, verifying)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,7 +132,7 @@ func (inv *invocation) connect(ctx context.Context, opts ...extract.Option) (*ex
 
 // openSink opens the configured warehouse: for writing in the run verbs (backfill, sync), which
 // first remove the batch directories killed runs left in --temp-dir; read-only in the others.
-func (inv *invocation) openSink(ctx context.Context) (Sink, error) {
+func (inv *invocation) openSink(ctx context.Context) (sink, error) {
 	if inv.writesWarehouse() {
 		inv.removeStaleBatches()
 	}
@@ -180,4 +189,10 @@ func (inv *invocation) removeStaleBatches() {
 	if _, err := load.RemoveStaleBatches(inv.cfg.Run.TempDir, log); err != nil {
 		log.WithError(err).Warn("removing the batch directories of killed runs")
 	}
+}
+
+// sink is an open warehouse as the verbs use it: the run loop's view, and closing.
+type sink interface {
+	pipeline.Sink
+	Close() error
 }

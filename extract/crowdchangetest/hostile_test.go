@@ -451,7 +451,7 @@ func TestHostileTricks(t *testing.T) {
 	for _, row := range trickRows {
 		t.Run(string(row.trick), func(t *testing.T) {
 			t.Parallel()
-			const n = 800
+			const n = 300
 			tw := twin(t, 6, n, crowdchangetest.Hostile{Rate: 1, Tricks: []crowdchangetest.Trick{row.trick}})
 			q := windowQuery(yearStart, yearEnd)
 			branches := map[string]int{}

@@ -349,6 +349,133 @@ CREATE TABLE IF NOT EXISTS "raw_transactions" (
   "_extracted_at" TIMESTAMPTZ NOT NULL
 );
 
+-- One row per extracted version of a Donately donation (a gift, one-time or a charge of a subscription). Query donately_donations_current for the latest state.
+CREATE TABLE IF NOT EXISTS "donately_donations" (
+  "id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "object" VARCHAR,
+  "amount_in_cents" BIGINT,
+  "amount" DECIMAL(38, 9),
+  "currency" VARCHAR,
+  "status" VARCHAR,
+  "campaign_id" VARCHAR,
+  "person_id" VARCHAR,
+  "fundraiser_id" VARCHAR,
+  "fundraiser_type" VARCHAR,
+  "subscription_id" VARCHAR,
+  "recurring_frequency" VARCHAR,
+  "recurring_start_day" BIGINT,
+  "recurring_stop_day" BIGINT,
+  "recurring" BOOLEAN,
+  "anonymous" BOOLEAN,
+  "donation_type" VARCHAR,
+  "comment" VARCHAR,
+  "on_behalf_of" VARCHAR,
+  "origin" VARCHAR,
+  "notes" VARCHAR,
+  "paypal_order_id" VARCHAR,
+  "form_id" VARCHAR,
+  "form_title" VARCHAR,
+  "ecard" VARCHAR,
+  "meta_data" VARCHAR,
+  "created_at" TIMESTAMPTZ,
+  "updated_at" TIMESTAMPTZ,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- One row per member of a donation version's meta_data object, by key.
+CREATE TABLE IF NOT EXISTS "donately_donation_meta_data" (
+  "donation_id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "position" BIGINT NOT NULL,
+  "key" VARCHAR,
+  "value" VARCHAR,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every Donately donation version's JSON as the API sent it, less payment_intent_secret.
+CREATE TABLE IF NOT EXISTS "raw_donately_donations" (
+  "donation_id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "raw" VARCHAR NOT NULL,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- One row per extracted version of a Donately campaign. Query donately_campaigns_current for the latest state.
+CREATE TABLE IF NOT EXISTS "donately_campaigns" (
+  "id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "object" VARCHAR,
+  "title" VARCHAR,
+  "status" VARCHAR,
+  "type" VARCHAR,
+  "goal_in_cents" BIGINT,
+  "total_raised_in_cents" BIGINT,
+  "page_template" VARCHAR,
+  "created_at" TIMESTAMPTZ,
+  "updated_at" TIMESTAMPTZ,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every Donately campaign version's JSON as the API sent it.
+CREATE TABLE IF NOT EXISTS "raw_donately_campaigns" (
+  "campaign_id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "raw" VARCHAR NOT NULL,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- One row per extracted version of a Donately person (a donor or contact). Query donately_people_current for the latest state.
+CREATE TABLE IF NOT EXISTS "donately_people" (
+  "id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "object" VARCHAR,
+  "email" VARCHAR,
+  "first_name" VARCHAR,
+  "last_name" VARCHAR,
+  "phone_number" VARCHAR,
+  "street_address" VARCHAR,
+  "street_address_2" VARCHAR,
+  "city" VARCHAR,
+  "state" VARCHAR,
+  "zip_code" VARCHAR,
+  "country" VARCHAR,
+  "created_at" TIMESTAMPTZ,
+  "updated_at" TIMESTAMPTZ,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every Donately person version's JSON as the API sent it.
+CREATE TABLE IF NOT EXISTS "raw_donately_people" (
+  "person_id" VARCHAR NOT NULL,
+  "created_date" DATE,
+  "raw" VARCHAR NOT NULL,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
 -- Items the API sent that are not transactions ccsync can version (no readable numeric id), kept whole with the window, page and position they came in and why; their window is committed without them.
 CREATE TABLE IF NOT EXISTS "quarantine" (
   "stream" VARCHAR NOT NULL,
@@ -375,7 +502,8 @@ CREATE TABLE IF NOT EXISTS "ccsync_checkpoints" (
   "batch_id" VARCHAR NOT NULL,
   "committed_at" TIMESTAMPTZ NOT NULL,
   "transactions" BIGINT NOT NULL,
-  "pages" BIGINT NOT NULL
+  "pages" BIGINT NOT NULL,
+  "source" VARCHAR
 );
 
 -- The run log, append-only: one row when a run starts (outcome 'running') and one when it ends; the latest row of a run_id is its state.
@@ -400,7 +528,8 @@ CREATE TABLE IF NOT EXISTS "ccsync_runs" (
   "bytes_loaded" BIGINT,
   "unknown_fields" BIGINT,
   "invalid_transactions" BIGINT,
-  "quarantined" BIGINT
+  "quarantined" BIGINT,
+  "source" VARCHAR
 );
 
 CREATE OR REPLACE VIEW "transactions_current" AS

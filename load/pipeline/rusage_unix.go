@@ -1,14 +1,14 @@
 //go:build unix
 
-package main
+package pipeline
 
 import (
 	"runtime"
 	"syscall"
 )
 
-// peakRSS is the process's peak resident set size in bytes (0 if unknown).
-func peakRSS() int64 {
+// PeakRSS is the process's peak resident set size in bytes (0 if unknown).
+func PeakRSS() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

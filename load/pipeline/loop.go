@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -13,29 +13,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
-	"github.com/ccsync/ccsync/schemas"
 	"github.com/ccsync/ccsync/transform"
-)
-
-// Fetcher is the run loop's view of the API.
-type Fetcher interface {
-	FetchWindow(ctx context.Context, w extract.Window) (*extract.WindowResult, error)
-}
-
-// Sink is the run loop's view of a warehouse.
-type Sink interface {
-	// Commit makes a batch's rows and its checkpoints durable, all or nothing as far as the views
-	// can tell.
-	Commit(ctx context.Context, b *load.Batch) error
-	Checkpoints(ctx context.Context) ([]load.Checkpoint, error)
-	RecordRun(ctx context.Context, r load.Run) error
-	Close() error
-}
-
-var (
-	_ Fetcher = (*extract.Client)(nil)
-	_ Sink    = (*load.DuckDB)(nil)
-	_ Sink    = (*load.BigQuery)(nil)
 )
 
 // pipeline is the run loop: windows → extract → transform → load → commit. Windows are fetched
@@ -46,7 +24,7 @@ var (
 // run re-reads its windows.
 type pipeline struct {
 	log         *logrus.Entry
-	fetcher     Fetcher
+	source      Source
 	sink        Sink
 	mem         memory.Allocator
 	runID       string
@@ -54,33 +32,27 @@ type pipeline struct {
 	concurrency int
 	policy      config.BatchPolicy
 	now         func() time.Time
-	progress    progress // may be nil
+	progress    Progress // may be nil
 }
 
-// progress hears about a run's advance (the terminal progress bar).
-type progress interface {
-	windowDone(w extract.Window, transactions int)
-	batchCommitted(windows, transactions int)
-	finish()
+// Tally counts what a run did.
+type Tally struct {
+	Windows int
+	Pages   int
+	// Records counts the records extracted (CrowdChange: transaction versions).
+	Records     int
+	Duplicates  int
+	Batches     int
+	Bytes       int64
+	Rows        map[string]int64
+	Unknown     int
+	Invalid     int
+	Quarantined int
 }
 
-// tally counts what a run did.
-type tally struct {
-	Windows      int
-	Pages        int
-	Transactions int
-	Duplicates   int
-	Batches      int
-	Bytes        int64
-	Rows         map[string]int64
-	Unknown      int
-	Invalid      int
-	Quarantined  int
-}
-
-func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, error) {
+func (p *pipeline) run(ctx context.Context, windows []extract.Window) (Tally, error) {
 	g, ctx := errgroup.WithContext(ctx)
-	results := make(chan *extract.WindowResult, p.concurrency)
+	results := make(chan extract.WindowFetch, p.concurrency)
 
 	// Fetch windows concurrently; the dispatcher owns and closes the results channel.
 	g.Go(func() error {
@@ -92,7 +64,7 @@ func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, er
 				break
 			}
 			fetchers.Go(func() error {
-				res, err := p.fetcher.FetchWindow(fctx, w)
+				res, err := p.source.Fetch(fctx, w)
 				if err != nil {
 					return fmt.Errorf("extracting %s: %w", w, err)
 				}
@@ -107,7 +79,7 @@ func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, er
 		return fetchers.Wait()
 	})
 
-	var t tally
+	var t Tally
 	g.Go(func() error {
 		var err error
 		t, err = p.commitLoop(ctx, results)
@@ -118,12 +90,12 @@ func (p *pipeline) run(ctx context.Context, windows []extract.Window) (tally, er
 }
 
 // commitLoop transforms arriving windows into the open batch and commits it when full.
-func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.WindowResult) (tally, error) {
-	t := tally{Rows: map[string]int64{}}
-	builder := transform.NewBuilder(p.mem)
+func (p *pipeline) commitLoop(ctx context.Context, results <-chan extract.WindowFetch) (Tally, error) {
+	t := Tally{Rows: map[string]int64{}}
+	builder := p.source.NewBuilder(p.mem)
 	defer builder.Release()
 	stamp := newStamper(p.now)
-	tables := schemas.BatchTables()
+	tables := p.source.Tables()
 
 	var open *openBatch
 	defer func() {
@@ -177,20 +149,20 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 		p.log.WithFields(logrus.Fields{
 			"batch":        b.batch.ID(),
 			"windows":      b.batch.Windows(),
-			"transactions": b.transactions,
+			"transactions": b.records, // the records of any source, under the key the logs always had
 			"rows":         b.batch.Rows(),
 			"bytes":        b.batch.Bytes(),
 			"window":       b.span(),
 			"commit_ms":    p.now().Sub(started).Milliseconds(),
 		}).Info("committed batch")
 		if p.progress != nil {
-			p.progress.batchCommitted(b.batch.Windows(), b.transactions)
+			p.progress.BatchCommitted(b.batch.Windows(), b.records)
 		}
 		return nil
 	}
 
 	for {
-		var res *extract.WindowResult
+		var res extract.WindowFetch
 		var ok bool
 		select {
 		case res, ok = <-results:
@@ -210,32 +182,29 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 		}
 		meta := transform.Meta{RunID: p.runID, BatchID: open.batch.ID(), ExtractedAt: stamp.next()}
 		before := builder.Stats()
-		for _, f := range res.Transactions {
-			builder.Add(f, meta)
-		}
-		for _, q := range res.Quarantined {
-			builder.AddQuarantined(q, res.Window, meta)
-		}
+		builder.AddWindow(res, meta)
 		after := builder.Stats()
+		counts := res.Counts()
 		t.Unknown += after.UnknownFields - before.UnknownFields
 		t.Invalid += after.Invalid - before.Invalid
 		t.Quarantined += after.Quarantined - before.Quarantined
 		open.batch.AddCheckpoint(load.Checkpoint{
-			Stream:        string(res.Window.Stream),
-			PayoutAccount: res.Window.Account,
-			WindowStart:   res.Window.Start,
-			WindowEnd:     res.Window.End,
+			Source:        p.source.Name(),
+			Stream:        string(counts.Window.Stream),
+			PayoutAccount: counts.Window.Account,
+			WindowStart:   counts.Window.Start,
+			WindowEnd:     counts.Window.End,
 			RunID:         p.runID,
 			BatchID:       open.batch.ID(),
-			Transactions:  int64(len(res.Transactions)),
-			Pages:         int64(res.Pages),
+			Transactions:  int64(counts.Records),
+			Pages:         int64(counts.Pages),
 		})
-		open.add(res)
-		t.Pages += res.Pages
-		t.Transactions += len(res.Transactions)
-		t.Duplicates += res.Duplicates
+		open.add(counts)
+		t.Pages += counts.Pages
+		t.Records += counts.Records
+		t.Duplicates += counts.Duplicates
 		if p.progress != nil {
-			p.progress.windowDone(res.Window, len(res.Transactions))
+			p.progress.WindowDone(counts.Records)
 		}
 		switch {
 		case open.full(p.policy, p.now()):
@@ -250,7 +219,7 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan *extract.Windo
 	}
 }
 
-// rowGroupTransactions bounds the transactions held as Arrow rows before they are written to the
+// rowGroupTransactions bounds the records held as Arrow rows before they are written to the
 // batch's Parquet files (a row group per table).
 const rowGroupTransactions = 2000
 
@@ -265,14 +234,14 @@ func (p *pipeline) newBatch(seq int) (*openBatch, error) {
 
 // openBatch is the batch being filled, with what the policy needs to know.
 type openBatch struct {
-	batch        *load.Batch
-	opened       time.Time
-	transactions int
-	first, last  time.Time
+	batch       *load.Batch
+	opened      time.Time
+	records     int
+	first, last time.Time
 }
 
-func (b *openBatch) add(res *extract.WindowResult) {
-	b.transactions += len(res.Transactions)
+func (b *openBatch) add(res extract.WindowCounts) {
+	b.records += res.Records
 	if b.first.IsZero() || res.Window.Start.Before(b.first) {
 		b.first = res.Window.Start
 	}
@@ -284,12 +253,12 @@ func (b *openBatch) add(res *extract.WindowResult) {
 // full says whether the batch must be committed now: the policy's bounds on windows,
 // transactions and age.
 func (b *openBatch) full(p config.BatchPolicy, now time.Time) bool {
-	return batchFull(p, b.batch.Windows(), b.transactions, now.Sub(b.opened))
+	return batchFull(p, b.batch.Windows(), b.records, now.Sub(b.opened))
 }
 
 // batchFull is the batch policy: commit when any bound is reached.
-func batchFull(p config.BatchPolicy, windows, transactions int, age time.Duration) bool {
-	return windows >= p.MaxWindows || transactions >= p.MaxTransactions || age >= p.MaxAge
+func batchFull(p config.BatchPolicy, windows, records int, age time.Duration) bool {
+	return windows >= p.MaxWindows || records >= p.MaxTransactions || age >= p.MaxAge
 }
 
 func (b *openBatch) span() string {

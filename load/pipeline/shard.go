@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"fmt"
@@ -7,11 +7,14 @@ import (
 	"github.com/ccsync/ccsync/config"
 )
 
-// shardFromEnv is the backfill's shard: --shard when given, else the Cloud Run Job task's
+// ShardFromEnv is the backfill's shard: --shard when given, else the Cloud Run Job task's
 // CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT, else none.
-func shardFromEnv(flagShard config.Shard, getenv func(string) (string, bool)) (config.Shard, error) {
+func ShardFromEnv(flagShard config.Shard, getenv func(string) (string, bool)) (config.Shard, error) {
 	if flagShard.Count > 1 {
 		return flagShard, nil
+	}
+	if getenv == nil {
+		return config.Shard{}, nil
 	}
 	idx, okI := getenv("CLOUD_RUN_TASK_INDEX")
 	cnt, okC := getenv("CLOUD_RUN_TASK_COUNT")

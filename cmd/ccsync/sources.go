@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/donately"
+	"github.com/ccsync/ccsync/extract/donately/donatelytest"
+	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/load/verify"
+	"github.com/ccsync/ccsync/transform/crowdchange"
+	transformdonately "github.com/ccsync/ccsync/transform/donately"
+)
+
+// platform is the --source as the run loop and verify see it.
+type platform interface {
+	pipeline.Source
+	verify.Source
+}
+
+var (
+	_ platform = (*crowdchange.Source)(nil)
+	_ platform = (*transformdonately.Source)(nil)
+)
+
+// source is the --source the invocation runs against.
+func (inv *invocation) source() string { return inv.cfg.Source }
+
+// platform builds the --source's client, checked with one request, and its source.
+func (inv *invocation) platform(ctx context.Context, verifying bool) (platform, error) {
+	opts := []extract.Option{extract.WithVersion(version)}
+	if inv.bar != nil {
+		opts = append(opts, extract.WithObserver(inv.bar.BackingOff))
+	}
+	switch inv.cfg.Source {
+	case config.SourceDonately:
+		c, err := inv.donatelyClient(ctx, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return transformdonately.NewSource(c), nil
+	default:
+		if verifying {
+			// verify pages the API differently from backfill and sync (another page size, and
+			// until an empty page whatever the pages' lengths and the count say), so that a
+			// paging bug of the extraction shows up as a difference instead of being repeated.
+			inv.cfg.API.PageSize = verify.PageSize(inv.cfg.API.PageSize)
+			opts = append(opts, extract.WithPaging(extract.PagingUntilEmpty))
+		}
+		c, err := inv.apiClient(ctx, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return crowdchange.NewSource(c), nil
+	}
+}
+
+// donatelyClient builds the Donately client: against the in-process Donately sandbox with
+// --sandbox, else the configured API; one request checks the token and the account first.
+func (inv *invocation) donatelyClient(ctx context.Context, opts ...extract.Option) (*donately.Client, error) {
+	cfg := &inv.cfg.Donately
+	if inv.cfg.Sandbox.Enabled {
+		if cfg.Account == "" {
+			cfg.Account = donatelytest.DefaultAccount
+		}
+		opts, err := inv.donatelySandboxOptions()
+		if err != nil {
+			return nil, err
+		}
+		_, hs := donatelytest.Start(opts)
+		inv.onClose(hs.Close)
+		inv.log.WithFields(map[string]any{
+			"url": hs.URL, "donations": opts.Donations, "from": opts.From.Format(time.DateOnly),
+			"to": opts.To.AddDate(0, 0, -1).Format(time.DateOnly), "faults": opts.Faults.Rate,
+		}).Info("Donately sandbox API started")
+		cfg.URL, cfg.Token = hs.URL, config.Secret(donatelytest.DefaultToken)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usagef(err)
+	}
+	c, err := donately.NewClient(*cfg, inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
+	if err != nil {
+		return nil, usagef(err)
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.Check(checkCtx); err != nil {
+		return nil, fmt.Errorf("checking the Donately token and account against %s: %w", cfg.URL, err)
+	}
+	return c, nil
+}
+
+// donatelySandboxOptions are the Donately sandbox's options from the sandbox settings.
+func (inv *invocation) donatelySandboxOptions() (donatelytest.Options, error) {
+	s := inv.cfg.Sandbox
+	if s.PageCap > 0 || s.IgnorePage || s.Hostile > 0 || s.Tricks != "" || s.Canary != "" {
+		return donatelytest.Options{}, usagef(fmt.Errorf("sandbox: the hostile settings are the CrowdChange sandbox's"))
+	}
+	from, to := inv.sandboxRange()
+	return donatelytest.Options{
+		Seed: s.Seed, Donations: s.Transactions, From: from, To: to,
+		Token: donatelytest.DefaultToken, Account: inv.cfg.Donately.Account,
+		Faults: donatelytest.Faults{Rate: s.Faults}, RPS: s.RPS, Now: inv.env.now,
+	}, nil
+}

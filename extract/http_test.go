@@ -1,0 +1,107 @@
+package extract_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"golang.org/x/time/rate"
+)
+
+func TestNewHTTPValidates(t *testing.T) {
+	good := extract.HTTPConfig{Platform: "test", Rate: 1, Burst: 1, Timeout: time.Second, MaxAttempts: 1, BackoffBase: time.Second, BackoffMax: time.Second}
+	tests := []struct {
+		name string
+		mod  func(*extract.HTTPConfig)
+		want string
+	}{
+		{"rate", func(c *extract.HTTPConfig) { c.Rate = 0 }, "rate: 0"},
+		{"burst", func(c *extract.HTTPConfig) { c.Burst = 0 }, "burst: 0"},
+		{"timeout", func(c *extract.HTTPConfig) { c.Timeout = 0 }, "timeout: 0s"},
+		{"attempts", func(c *extract.HTTPConfig) { c.MaxAttempts = 0 }, "max_attempts: 0"},
+		{"backoff", func(c *extract.HTTPConfig) { c.BackoffMax = time.Millisecond }, "backoff_base, backoff_max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := good
+			tt.mod(&cfg)
+			_, err := extract.NewHTTP(cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "the test API") {
+				t.Fatalf("err = %v, want it to name %q and the platform", err, tt.want)
+			}
+		})
+	}
+	// The shared settings come from config.API's defaults.
+	var api config.API
+	api.SetDefaults()
+	if _, err := extract.NewHTTP(extract.HTTPConfigOf("test", api), nil); err != nil {
+		t.Errorf("HTTPConfigOf(defaults): %v", err)
+	}
+}
+
+// TestHTTPDo drives the shared machinery without a platform's client: the User-Agent, the body
+// validation's value handed back, retries of invalid bodies and of 5xx, answers of any status
+// returned as they are, and the counters.
+func TestHTTPDo(t *testing.T) {
+	api := newFakeAPI(t, scripted(
+		always(reply{status: http.StatusTeapot, body: []byte("no")}),
+		reply{body: []byte("cut")},                                        // invalid: retried
+		reply{status: 503, header: map[string]string{"Retry-After": "3"}}, // retried after 3s
+		reply{body: []byte("good")},
+	))
+	sleeps := &sleepRecorder{}
+	cfg := extract.HTTPConfig{
+		Platform: "test", Rate: 1, Burst: 1, Timeout: time.Second, MaxAttempts: 4, BackoffBase: time.Second, BackoffMax: 4 * time.Second,
+		ValidateBody: func(body []byte) (any, error) {
+			if string(body) != "good" && string(body) != "no" {
+				return nil, errors.New("not good")
+			}
+			return strings.ToUpper(string(body)), nil
+		},
+	}
+	h, err := extract.NewHTTP(cfg, nil,
+		extract.WithSleeper(sleeps.sleep), extract.WithRand(func() float64 { return 0.5 }),
+		extract.WithLimiter(rate.NewLimiter(rate.Inf, 1)), extract.WithVersion("9.9.9"), extract.WithMaxPages(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.MaxPages() != 7 || h.UserAgent() != "ccsync/9.9.9" || h.Client() == nil {
+		t.Errorf("MaxPages %d, UserAgent %q", h.MaxPages(), h.UserAgent())
+	}
+	do := func() *extract.Response {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, api.URL+"/x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := h.Do(req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := do()
+	if resp.StatusCode != 200 || string(resp.Body) != "good" || resp.Decoded != "GOOD" || resp.Attempts != 3 {
+		t.Errorf("first call: %d %q decoded %v after %d attempts; want 200 good GOOD after 3", resp.StatusCode, resp.Body, resp.Decoded, resp.Attempts)
+	}
+	resp = do()
+	if resp.StatusCode != http.StatusTeapot || string(resp.Body) != "no" || resp.Decoded != nil || resp.Attempts != 1 {
+		t.Errorf("second call: %d %q decoded %v after %d attempts; want 418 no <nil> after 1", resp.StatusCode, resp.Body, resp.Decoded, resp.Attempts)
+	}
+	for i, r := range api.requests() {
+		if ua := r.header.Get("User-Agent"); ua != "ccsync/9.9.9" {
+			t.Errorf("request %d: User-Agent %q", i+1, ua)
+		}
+	}
+	if got := sleeps.recorded(); len(got) != 2 || got[0] != 500*time.Millisecond || got[1] != 3*time.Second {
+		t.Errorf("waits %v, want [500ms 3s]", got)
+	}
+	want := extract.Stats{Requests: 4, Retries: 2, ServerErrors: 1, InvalidBodies: 1, Pages: 1, BackoffTotal: 3500 * time.Millisecond}
+	if got := h.Stats(); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
+}

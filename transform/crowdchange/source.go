@@ -1,0 +1,134 @@
+// Package crowdchange assembles the CrowdChange source the run loop (package load/pipeline) runs:
+// windows planned by transaction date or payout date (package extract), fetched by the CrowdChange
+// client, turned into rows by transform.Builder.
+package crowdchange
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/ccsync/ccsync/config"
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/load/verify"
+	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/transform"
+)
+
+// Fetcher is what the source needs of the API: *extract.Client.
+type Fetcher interface {
+	FetchWindow(ctx context.Context, w extract.Window) (*extract.WindowResult, error)
+	Stats() extract.Stats
+}
+
+var (
+	_ Fetcher         = (*extract.Client)(nil)
+	_ pipeline.Source = (*Source)(nil)
+)
+
+// Source is CrowdChange as the run loop sees it.
+type Source struct {
+	api Fetcher
+}
+
+// NewSource returns the CrowdChange source reading through api.
+func NewSource(api Fetcher) *Source { return &Source{api: api} }
+
+// Name is schemas.CrowdChange.
+func (s *Source) Name() string { return schemas.CrowdChange }
+
+// Records names CrowdChange's records.
+func (s *Source) Records() string { return "transactions" }
+
+// PlanBackfill plans by transaction date or payout date (extract.PlanBackfill).
+func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) { return extract.PlanBackfill(r) }
+
+// PlanSync plans the date stream from its watermark and the payout stream per account
+// (extract.PlanSync).
+func (s *Source) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
+	return extract.PlanSync(cps, r, now)
+}
+
+// Fetch reads one window's transactions.
+func (s *Source) Fetch(ctx context.Context, w extract.Window) (extract.WindowFetch, error) {
+	res, err := s.api.FetchWindow(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Stats are the client's counters.
+func (s *Source) Stats() extract.Stats { return s.api.Stats() }
+
+// Tables are schemas.BatchTables, the order transform.Builder's records come in.
+func (s *Source) Tables() []schemas.Table { return schemas.BatchTables() }
+
+// NewBuilder returns a transform.Builder that takes whole windows.
+func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
+	return windowBuilder{transform.NewBuilder(mem)}
+}
+
+// windowBuilder adds a fetched window's transactions and quarantined items.
+type windowBuilder struct{ *transform.Builder }
+
+func (b windowBuilder) AddWindow(f extract.WindowFetch, m transform.Meta) {
+	res, ok := f.(*extract.WindowResult)
+	if !ok {
+		panic(fmt.Sprintf("crowdchange: a %T is not a CrowdChange window", f)) // a wiring mistake
+	}
+	for _, t := range res.Transactions {
+		b.Add(t, m)
+	}
+	for _, q := range res.Quarantined {
+		b.AddQuarantined(q, res.Window, m)
+	}
+}
+
+var _ verify.Source = (*Source)(nil)
+
+// VerifyWindows re-reads r's range by transaction date, in windows of r.Window.
+func (s *Source) VerifyWindows(r config.Run) ([]extract.Window, error) {
+	return extract.PlanDateWindows(r.From, r.RangeEnd(), r.Window)
+}
+
+// Amounts are the money verify sums per currency.
+func (s *Source) Amounts() []string { return []string{"total_paid", "donation", "covered_fees"} }
+
+// Facts are a fetched window's transactions as verify compares them.
+func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
+	res, ok := f.(*extract.WindowResult)
+	if !ok {
+		panic(fmt.Sprintf("crowdchange: a %T is not a CrowdChange window", f))
+	}
+	out := make([]verify.Fact, 0, len(res.Transactions))
+	for _, t := range res.Transactions {
+		var currency, paid, donation, covered string
+		if a := t.Tx.Amount; a != nil {
+			if a.Currency != nil {
+				currency = *a.Currency
+			}
+			paid, donation, covered = string(a.TotalPaid), string(a.Donation), string(a.CoveredFees)
+		}
+		out = append(out, verify.NewFact(strconv.FormatInt(t.ID, 10), currency, t.Raw, paid, donation, covered))
+	}
+	return out
+}
+
+// WarehouseQuery reads the current transactions of [from, to), and those whose date could not be
+// read, with their raw JSON.
+func (s *Source) WarehouseQuery(ref func(string) string, from, to time.Time) string {
+	return fmt.Sprintf(`SELECT CAST(t.id AS STRING), t.amount_currency, CAST(t.amount_total_paid AS STRING), CAST(t.amount_donation AS STRING),
+  CAST(t.amount_covered_fees AS STRING), r.raw, r.raw_bytes_base64, CAST(t.date IS NULL AS STRING)
+FROM %s AS t
+JOIN %s AS r ON r.transaction_id = t.id AND r.%s = t.%s AND r.%s = t.%s
+WHERE (t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s') OR t.date IS NULL`,
+		ref(schemas.Transactions+"_current"), ref(schemas.RawTransactions+"_current"),
+		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
+		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
+}
