@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,7 +71,7 @@ func NewClient(cfg config.Donately, api config.API, log *logrus.Entry, opts ...e
 	}
 	if log == nil {
 		l := logrus.New()
-		l.SetOutput(discard{})
+		l.SetOutput(io.Discard)
 		log = logrus.NewEntry(l)
 	}
 	api.SetDefaults()
@@ -108,11 +109,6 @@ func NewClient(cfg config.Donately, api config.API, log *logrus.Entry, opts ...e
 // minRedactLen is the shortest token removed from the API's messages: replacing a shorter string
 // would mangle them (and no real token is that short).
 const minRedactLen = 6
-
-// discard is an io.Writer that drops everything (the logger of a client given none).
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // Stats returns the counters of the client's HTTP machinery so far (Pages counts every 2xx answer,
 // Check's included).
