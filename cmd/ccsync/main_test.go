@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// A race-enabled child sleeps a second at exit by default; the tests wait for their children.
+	if _, set := os.LookupEnv("GORACE"); !set {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	os.Exit(m.Run())
 }
 
