@@ -242,7 +242,7 @@ func appendValue(fb array.Builder, c schemas.Column, v any) error {
 // Checkpoints returns every committed window of every source, ordered by source, stream, payout
 // account, window start, window end and commit time; a caller keeps its source's (OfSource).
 func (q *BigQuery) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	sql := "SELECT " + bigQuerySourceSQL + " AS `source`, `stream`, `payout_account`, `window_start`, `window_end`, `run_id`, `batch_id`, `committed_at`, `transactions`, `pages`\nFROM " +
+	sql := "SELECT " + schemas.SourceSQL("`source`") + " AS `source`, `stream`, `payout_account`, `window_start`, `window_end`, `run_id`, `batch_id`, `committed_at`, `transactions`, `pages`\nFROM " +
 		q.ref(schemas.Checkpoints) + "\nORDER BY `source`, `stream`, `payout_account` NULLS FIRST, `window_start`, `window_end`, `committed_at`"
 	var out []Checkpoint
 	err := q.query(ctx, sql, func(it *bigquery.RowIterator) error {
@@ -274,9 +274,6 @@ func (q *BigQuery) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	}
 	return out, nil
 }
-
-// bigQuerySourceSQL reads the source column of a bookkeeping table (NULL: schemas.LegacySource).
-const bigQuerySourceSQL = "COALESCE(`source`, '" + schemas.LegacySource + "')"
 
 // query runs a query and calls next until it returns iterator.Done.
 func (q *BigQuery) query(ctx context.Context, sql string, next func(*bigquery.RowIterator) error) error {
@@ -350,7 +347,7 @@ func (q *BigQuery) Runs(ctx context.Context, limit int) ([]Run, error) {
 	for i, c := range runColumnNames {
 		cols[i] = "`" + c + "`"
 		if c == "source" {
-			cols[i] = bigQuerySourceSQL + " AS `source`"
+			cols[i] = schemas.SourceSQL("`source`") + " AS `source`"
 		}
 	}
 	sql := "SELECT " + strings.Join(cols, ", ") + "\nFROM " + q.ref(schemas.Runs) + `

@@ -403,7 +403,7 @@ func (d *DuckDB) Commit(ctx context.Context, b *Batch) (err error) {
 // Checkpoints returns every committed window of every source, ordered by source, stream, payout
 // account, window start, window end and commit time; a caller keeps its source's (OfSource).
 func (d *DuckDB) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+checkpointSourceSQL+`, stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages
+	rows, err := d.db.QueryContext(ctx, `SELECT `+schemas.SourceSQL("source")+`, stream, payout_account, window_start, window_end, run_id, batch_id, committed_at, transactions, pages
 FROM `+schemas.QuoteIdent(schemas.Checkpoints)+`
 ORDER BY 1, stream, payout_account NULLS FIRST, window_start, window_end, committed_at`)
 	if err != nil {
@@ -433,10 +433,7 @@ pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded,
 
 // runSelectColumns are runColumns as Runs reads them: a row written before ccsync had sources is
 // the legacy source's.
-var runSelectColumns = strings.TrimSuffix(runColumns, "source") + checkpointSourceSQL
-
-// checkpointSourceSQL reads the source column of a bookkeeping table (NULL: schemas.LegacySource).
-const checkpointSourceSQL = "COALESCE(source, '" + schemas.LegacySource + "')"
+var runSelectColumns = strings.TrimSuffix(runColumns, "source") + schemas.SourceSQL("source")
 
 // RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
 func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {

@@ -30,6 +30,10 @@ JOIN %s AS t ON c.%s = t.id AND c.%s = t.%s AND c.%s = t.%s`,
 		ref(t.Name), ref(t.Parent+"_current"), t.ParentKey, ColRunID, ColRunID, ColExtractedAt, ColExtractedAt)
 }
 
+// SourceSQL reads the source column (named by col, quoted for the dialect) of a bookkeeping
+// table: a row written before ccsync had sources has NULL there and is LegacySource's.
+func SourceSQL(col string) string { return "COALESCE(" + col + ", '" + LegacySource + "')" }
+
 // QuarantinedCountSQL counts the quarantined items of committed batches (a batch that failed
 // before its checkpoints were recorded left rows that do not count), in either dialect; ref
 // names a table.

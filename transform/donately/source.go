@@ -132,6 +132,8 @@ func windowsOf(stream extract.Stream, from, to time.Time, size time.Duration) ([
 	return ws, nil
 }
 
+var _ extract.WindowFetch = (*Fetched)(nil)
+
 // Fetched is one Donately window's listing.
 type Fetched struct {
 	Window extract.Window
@@ -152,6 +154,7 @@ func (s *Source) Fetch(ctx context.Context, w extract.Window) (extract.WindowFet
 		err  error
 		kind = w.Stream
 	)
+	// The client's errors name the listing and its filter; the run loop adds the window.
 	switch w.Stream {
 	case StreamCreated:
 		res, err = s.api.Donations(ctx, donately.Filter{Field: donately.FieldCreated, After: w.Start, Before: w.End})
@@ -167,7 +170,7 @@ func (s *Source) Fetch(ctx context.Context, w extract.Window) (extract.WindowFet
 		return nil, fmt.Errorf("donately: no stream %q", w.Stream)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("listing %s %s: %w", kind, w, err)
+		return nil, err
 	}
 	return &Fetched{Window: w, Kind: kind, Result: res}, nil
 }

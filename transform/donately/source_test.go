@@ -8,7 +8,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
 	"github.com/ccsync/ccsync/schemas"
@@ -75,5 +74,4 @@ func TestWindowsBecomeRows(t *testing.T) {
 		}
 		rec.Release()
 	}
-	var _ extract.WindowFetch = (*Fetched)(nil)
 }
