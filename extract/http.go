@@ -100,7 +100,7 @@ func NewHTTP(cfg HTTPConfig, log *logrus.Entry, opts ...Option) (*HTTP, error) {
 		return nil, fmt.Errorf("configuring the HTTP client of the %s API: %w", cfg.Platform, err)
 	}
 	if log == nil {
-		log = discardLog()
+		log = DiscardLog()
 	}
 	h := &HTTP{log: log}
 	for _, o := range opts {
@@ -210,6 +210,9 @@ func (h *HTTP) Client() *http.Client { return h.hc }
 
 // MaxPages is the most pages one listing may read (WithMaxPages, default DefaultMaxPages).
 func (h *HTTP) MaxPages() int { return h.opts.maxPages }
+
+// Paging is how a listing tells that it has no more pages (WithPaging, default PagingShortPage).
+func (h *HTTP) Paging() Paging { return h.opts.paging }
 
 // UserAgent is what Do sends as the User-Agent.
 func (h *HTTP) UserAgent() string { return h.userAgent }

@@ -10,12 +10,6 @@ import (
 	"sync"
 )
 
-// decodeTransaction decodes one transaction into tx, keeping every field that can be decoded
-// (DecodeLenient).
-func decodeTransaction(raw []byte, tx *Transaction) error {
-	return DecodeLenient(raw, tx, "transaction")
-}
-
 // DecodeLenient decodes the JSON object raw into the model v points to (a non-nil pointer to a
 // struct), keeping every field that can be decoded. what names the record in errors
 // ("transaction", "donation").

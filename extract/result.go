@@ -13,8 +13,3 @@ type WindowCounts struct {
 	// the records dropped because already seen in the window.
 	Records, Pages, Duplicates int
 }
-
-// Counts implements WindowFetch.
-func (r *WindowResult) Counts() WindowCounts {
-	return WindowCounts{Window: r.Window, Records: len(r.Transactions), Pages: r.Pages, Duplicates: r.Duplicates}
-}

@@ -167,7 +167,7 @@ func NewRetryTransport(next http.RoundTripper, cfg RetryConfig) *RetryTransport 
 	}
 	log := cfg.Log
 	if log == nil {
-		log = discardLog()
+		log = DiscardLog()
 	}
 	return &RetryTransport{next: next, cfg: cfg, log: log}
 }
@@ -205,7 +205,7 @@ func (t *RetryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if ci := callOf(ctx); ci != nil && ci.log != nil {
 		log = ci.log
 	}
-	if page := req.URL.Query().Get(ParamPage); page != "" {
+	if page := req.URL.Query().Get("page"); page != "" {
 		log = log.WithField("page", page)
 	}
 	for attempt := 1; ; attempt++ {
@@ -476,7 +476,14 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-func discardLog() *logrus.Entry {
+// GivingUp wraps the last error of a request that took attempts tries: "giving up after 3
+// attempts: …".
+func GivingUp(attempts int, err error) error {
+	return fmt.Errorf("giving up after %s: %w", plural(attempts, "attempt"), err)
+}
+
+// DiscardLog is the logger of a client given none: it writes nowhere.
+func DiscardLog() *logrus.Entry {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	return logrus.NewEntry(l)

@@ -18,12 +18,13 @@ import (
 	pqschema "github.com/apache/arrow/go/v17/parquet/schema"
 
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 func TestBatchWriteRefuses(t *testing.T) {
 	t.Parallel()
 	mem := newMem(t)
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	good := func(over map[string]any) []cell {
 		return genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", "batch-1", day1), over))
 	}
@@ -48,15 +49,15 @@ func TestBatchWriteRefuses(t *testing.T) {
 		rec     func() arrow.Record
 		wantErr string
 	}{
-		{"unknown table", "transaction", func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a table loaded in batches"},
-		{"bookkeeping table", schemas.Checkpoints, func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "not a table loaded in batches"},
-		{"another table's schema", schemas.TransactionItem, func() arrow.Record { return mustRecord(t, mem, schemas.Transactions, good(nil)) }, "schema differs"},
-		{"schema without descriptions", schemas.Transactions, func() arrow.Record { plainRec.Retain(); return plainRec }, "other metadata"},
-		{"another batch's row", schemas.Transactions, func() arrow.Record {
-			return mustRecord(t, mem, schemas.Transactions, good(nil), good(map[string]any{schemas.ColBatchID: "batch-0"}))
+		{"unknown table", "transaction", func() arrow.Record { return mustRecord(t, mem, crowdchange.Transactions, good(nil)) }, "not a table loaded in batches"},
+		{"bookkeeping table", schemas.Checkpoints, func() arrow.Record { return mustRecord(t, mem, crowdchange.Transactions, good(nil)) }, "not a table loaded in batches"},
+		{"another table's schema", crowdchange.TransactionItem, func() arrow.Record { return mustRecord(t, mem, crowdchange.Transactions, good(nil)) }, "schema differs"},
+		{"schema without descriptions", crowdchange.Transactions, func() arrow.Record { plainRec.Retain(); return plainRec }, "other metadata"},
+		{"another batch's row", crowdchange.Transactions, func() arrow.Record {
+			return mustRecord(t, mem, crowdchange.Transactions, good(nil), good(map[string]any{schemas.ColBatchID: "batch-0"}))
 		}, "row 1: _batch_id"},
-		{"another run's row", schemas.Transactions, func() arrow.Record {
-			return mustRecord(t, mem, schemas.Transactions, good(map[string]any{schemas.ColRunID: "run-0"}))
+		{"another run's row", crowdchange.Transactions, func() arrow.Record {
+			return mustRecord(t, mem, crowdchange.Transactions, good(map[string]any{schemas.ColRunID: "run-0"}))
 		}, "row 0: _run_id"},
 	}
 	for _, tt := range tests {
@@ -84,8 +85,8 @@ func TestBatchWriteRefuses(t *testing.T) {
 func TestBatchLifecycle(t *testing.T) {
 	t.Parallel()
 	mem := newMem(t)
-	tr, _ := schemas.ByName(schemas.Transactions)
-	items, _ := schemas.ByName(schemas.TransactionItem)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
+	items, _ := schemas.ByName(crowdchange.TransactionItem)
 	b := newBatch(t, mem, "run-1", "batch-1")
 	if b.ID() != "batch-1" || b.RunID() != "run-1" {
 		t.Fatalf("ID, RunID = %s, %s", b.ID(), b.RunID())
@@ -166,12 +167,12 @@ func TestBatchConcurrentWrites(t *testing.T) {
 	d := openTestDB(t, "")
 	b := newBatch(t, mem, "run-1", "batch-1")
 	var wg sync.WaitGroup
-	errs := make(chan error, 4*len(schemas.DataTables()))
+	errs := make(chan error, 4*len(crowdchange.DataTables()))
 	for w := 0; w < 4; w++ { // four "windows" in parallel, each writing every table
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for _, tbl := range schemas.DataTables() {
+			for _, tbl := range crowdchange.DataTables() {
 				id := int64(w + 1)
 				rec, err := buildRecord(mem, tbl, [][]cell{genRow(tbl, w, with(txKey(tbl, id), stamp("run-1", "batch-1", day1)))})
 				if err != nil {
@@ -194,7 +195,7 @@ func TestBatchConcurrentWrites(t *testing.T) {
 	if err := d.Commit(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		if n := countRows(t, d.DB(), tbl.CurrentView()); n != 4 {
 			t.Errorf("%s has %d rows, want 4", tbl.CurrentView(), n)
 		}
@@ -215,7 +216,7 @@ func TestParquetForBigQuery(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		t.Run(tbl.Name, func(t *testing.T) {
 			rd, err := file.OpenParquetFile(b.Files()[tbl.Name], false)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // checkCommitted checks that each of tables and its current view has n rows (appended exactly
@@ -55,17 +56,17 @@ func TestBigQueryCommitRetries(t *testing.T) {
 		attempts []int
 		reasons  []string
 	}{
-		{"503 before the job exists", bqtest.InsertUnavailable, schemas.Transactions,
+		{"503 before the job exists", bqtest.InsertUnavailable, crowdchange.Transactions,
 			[]string{"transactions-1"}, []int{1}, []string{""}},
-		{"rate limited", bqtest.InsertRateLimited, schemas.Transactions,
+		{"rate limited", bqtest.InsertRateLimited, crowdchange.Transactions,
 			[]string{"transactions-1"}, []int{1}, []string{""}},
-		{"too many table update operations", bqtest.TableUpdateRateLimited, schemas.TransactionItem,
+		{"too many table update operations", bqtest.TableUpdateRateLimited, crowdchange.TransactionItem,
 			[]string{"transaction_items-1"}, []int{1}, []string{""}},
-		{"answer lost after the job was created", bqtest.InsertResponseLost, schemas.Transactions,
+		{"answer lost after the job was created", bqtest.InsertResponseLost, crowdchange.Transactions,
 			[]string{"transactions-1"}, []int{2}, []string{""}},
-		{"connection lost after the job was created", bqtest.InsertConnectionLost, schemas.RawTransactions,
+		{"connection lost after the job was created", bqtest.InsertConnectionLost, crowdchange.RawTransactions,
 			[]string{"raw_transactions-1"}, []int{2}, []string{""}},
-		{"job ends in backendError", bqtest.JobBackendError, schemas.Transactions,
+		{"job ends in backendError", bqtest.JobBackendError, crowdchange.Transactions,
 			[]string{"transactions-1", "transactions-2"}, []int{1, 1}, []string{bqtest.ReasonBackendError, ""}},
 		{"checkpoints job ends in backendError", bqtest.JobBackendError, schemas.Checkpoints,
 			[]string{"checkpoints-1", "checkpoints-2"}, []int{1, 1}, []string{bqtest.ReasonBackendError, ""}},
@@ -79,7 +80,7 @@ func TestBigQueryCommitRetries(t *testing.T) {
 			e := startBQ(t, bqtest.Options{}, false)
 			q := e.open(t, WithAllocator(mem))
 			b := newBatch(t, mem, "run-1", "run-1-0001")
-			tables := []string{schemas.Transactions, tt.table}
+			tables := []string{crowdchange.Transactions, tt.table}
 			smallBatch(t, mem, b, day1, tables, 1, 2)
 			e.srv.InjectFault(bqtest.Fault{Kind: tt.fault, Match: func(c bqtest.Call) bool { return c.Table == tt.table }})
 
@@ -115,8 +116,8 @@ func TestBigQueryCommitGivesUp(t *testing.T) {
 	e := startBQ(t, bqtest.Options{}, false)
 	q := e.open(t, WithAllocator(mem), WithMaxAttempts(3))
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1)
-	e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobBackendError, Times: 10, Match: func(c bqtest.Call) bool { return c.Table == schemas.Transactions }})
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1)
+	e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobBackendError, Times: 10, Match: func(c bqtest.Call) bool { return c.Table == crowdchange.Transactions }})
 
 	err := q.Commit(context.Background(), b)
 	var je *JobError
@@ -126,13 +127,13 @@ func TestBigQueryCommitGivesUp(t *testing.T) {
 	if !strings.Contains(err.Error(), "gave up after 3 attempts") {
 		t.Errorf("error %q", err)
 	}
-	if got := len(loadJobs(e.srv, schemas.Transactions)); got != 3 {
+	if got := len(loadJobs(e.srv, crowdchange.Transactions)); got != 3 {
 		t.Errorf("%d jobs into transactions, want 3", got)
 	}
 	if _, ok := e.srv.Job("ccsync-run-1-0001-checkpoints-1"); ok {
 		t.Error("the checkpoints were loaded although a table failed")
 	}
-	if n := e.count(t, schemas.Transactions+"_current"); n != 0 {
+	if n := e.count(t, crowdchange.Transactions+"_current"); n != 0 {
 		t.Errorf("transactions_current has %d rows", n)
 	}
 }
@@ -148,8 +149,8 @@ func TestBigQueryCommitPermanentFailure(t *testing.T) {
 		hint   string
 	}{
 		{"invalid job", bqtest.Options{}, func(e *bqEnv) {
-			e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == schemas.TransactionItem }})
-		}, schemas.TransactionItem, bqtest.ReasonInvalid, ""},
+			e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == crowdchange.TransactionItem }})
+		}, crowdchange.TransactionItem, bqtest.ReasonInvalid, ""},
 		{"daily load-job quota", bqtest.Options{LoadJobsPerTablePerDay: 1}, func(*bqEnv) {}, "", bqtest.ReasonQuotaExceeded, "1,500 load jobs per table per day"},
 		{"jobs.create denied", bqtest.Options{}, func(e *bqEnv) { e.srv.DenyPermissions(bqtest.PermJobsCreate) }, "", bqtest.ReasonAccessDenied, "roles/bigquery.jobUser"},
 	}
@@ -160,7 +161,7 @@ func TestBigQueryCommitPermanentFailure(t *testing.T) {
 			e := startBQ(t, tt.opts, false)
 			q := e.open(t, WithAllocator(mem))
 			ctx := context.Background()
-			tables := []string{schemas.Transactions, schemas.TransactionItem}
+			tables := []string{crowdchange.Transactions, crowdchange.TransactionItem}
 			b1 := newBatch(t, mem, "run-1", "run-1-0001")
 			smallBatch(t, mem, b1, day1, tables, 1, 2)
 			if err := q.Commit(ctx, b1); err != nil {
@@ -230,7 +231,7 @@ func TestBigQueryCommitCancelled(t *testing.T) {
 		return c.Err()
 	}))
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	writeRows(t, b, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", b.ID(), day1))))
 	b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1, WindowEnd: day2})
 	err := q.Commit(ctx, b)
@@ -296,7 +297,7 @@ func TestBigQueryJobIDCollision(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1)
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1)
 	err := q.Commit(ctx, b)
 	if err == nil || !strings.Contains(err.Error(), "job ccsync-run-1-0001-transactions-1 exists but it is not a load into this table") {
 		t.Fatalf("Commit over a foreign job with the same ID: %v", err)

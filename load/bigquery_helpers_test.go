@@ -22,6 +22,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 const (
@@ -323,7 +324,7 @@ func openBigQueryWarehouse(t *testing.T, older *olderWarehouse) *warehouse {
 	w.checkRow = func(t *testing.T, table schemas.Table, from string, txID int64, want []cell) {
 		t.Helper()
 		key := "transaction_id"
-		if table.Name == schemas.Transactions {
+		if table.Name == crowdchange.Transactions {
 			key = "id"
 		}
 		rows := e.rows(t, fmt.Sprintf("SELECT %s FROM %s WHERE `%s` = %d", bqColumns(table), bqRef(from), key, txID))
@@ -360,7 +361,7 @@ func openBigQueryWarehouse(t *testing.T, older *olderWarehouse) *warehouse {
 		for _, tb := range schemas.AllTables() {
 			names = append(names, tb.Name)
 		}
-		for _, tb := range schemas.DataTables() {
+		for _, tb := range crowdchange.DataTables() {
 			names = append(names, tb.CurrentView())
 		}
 		for _, name := range names {
@@ -370,7 +371,7 @@ func openBigQueryWarehouse(t *testing.T, older *olderWarehouse) *warehouse {
 			}
 			out = append(out, name+" etag "+md.ETag)
 		}
-		return append(out, queryTexts(t, e.srv.DB(), "SELECT _batch_id, count(*) FROM "+bqStorageRef(schemas.Transactions)+" GROUP BY 1 ORDER BY 1")...)
+		return append(out, queryTexts(t, e.srv.DB(), "SELECT _batch_id, count(*) FROM "+bqStorageRef(crowdchange.Transactions)+" GROUP BY 1 ORDER BY 1")...)
 	}
 	w.written = func(t *testing.T) []string {
 		t.Helper()
@@ -427,7 +428,7 @@ func createOlderBigQuery(t *testing.T, e *bqEnv, older *olderWarehouse) {
 func checkBigQueryRoundTripJobs(t *testing.T, w *warehouse) {
 	e := w.bq
 	jobs := loadJobs(e.srv, "")
-	if len(jobs) != len(schemas.DataTables())+1 {
+	if len(jobs) != len(crowdchange.DataTables())+1 {
 		t.Fatalf("load jobs %v, want one per data table and one for the checkpoints", jobIDs(jobs))
 	}
 	last := jobs[len(jobs)-1]

@@ -269,10 +269,10 @@ func (q *BigQuery) ensureView(ctx context.Context, t schemas.Table) error {
 
 // viewDescription describes a data table's current view.
 func viewDescription(t schemas.Table) string {
-	if t.Name == schemas.Transactions {
-		return "The latest committed version of each transaction: exactly one row per transaction. Query this view rather than transactions."
+	if t.Parent == "" {
+		return "The latest committed version of each row of " + t.Name + ": exactly one row per key. Query this view rather than " + t.Name + "."
 	}
-	return "The rows of " + t.Name + " that belong to the current version of their transaction (transactions_current). Query this view rather than " + t.Name + "."
+	return "The rows of " + t.Name + " that belong to the current version of their parent (" + t.Parent + "_current). Query this view rather than " + t.Name + "."
 }
 
 // writeError classifies a failure to create or change a table at open time: permission problems

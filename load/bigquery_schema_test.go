@@ -11,6 +11,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // alteration changes a table's metadata before it is created (an older ccsync's dataset).
@@ -75,13 +76,13 @@ func TestBigQuerySchemaEvolution(t *testing.T) {
 	e := startBQ(t, bqtest.Options{}, false)
 	ctx := context.Background()
 	createTables(t, e, map[string][]alteration{
-		schemas.Transactions: {
+		crowdchange.Transactions: {
 			dropColumn("promo_code"), dropColumn("refund_children_ids"),
 			setField("type", func(f *bigquery.FieldSchema) { f.Required = true; f.Description = "old" }),
 			func(md *bigquery.TableMetadata) { md.Description = "an older description" },
 		},
-		schemas.CustomData: {dropColumn(schemas.ColExtractedAt)},
-		schemas.Runs:       {dropColumn("throttled")},
+		crowdchange.CustomData: {dropColumn(schemas.ColExtractedAt)},
+		schemas.Runs:           {dropColumn("throttled")},
 	})
 
 	q := e.open(t, WithAllocator(mem))
@@ -90,10 +91,10 @@ func TestBigQuerySchemaEvolution(t *testing.T) {
 		typ           bigquery.FieldType
 		mode          string
 	}{
-		{schemas.Transactions, "promo_code", bigquery.StringFieldType, "NULLABLE"},
-		{schemas.Transactions, "refund_children_ids", bigquery.IntegerFieldType, "REPEATED"},
-		{schemas.Transactions, "type", bigquery.StringFieldType, "NULLABLE"},                  // relaxed: the schema says nullable
-		{schemas.CustomData, schemas.ColExtractedAt, bigquery.TimestampFieldType, "NULLABLE"}, // REQUIRED in the schema, added NULLABLE
+		{crowdchange.Transactions, "promo_code", bigquery.StringFieldType, "NULLABLE"},
+		{crowdchange.Transactions, "refund_children_ids", bigquery.IntegerFieldType, "REPEATED"},
+		{crowdchange.Transactions, "type", bigquery.StringFieldType, "NULLABLE"},                  // relaxed: the schema says nullable
+		{crowdchange.CustomData, schemas.ColExtractedAt, bigquery.TimestampFieldType, "NULLABLE"}, // REQUIRED in the schema, added NULLABLE
 		{schemas.Runs, "throttled", bigquery.IntegerFieldType, "NULLABLE"},
 	}
 	for _, tt := range tests {
@@ -108,11 +109,11 @@ func TestBigQuerySchemaEvolution(t *testing.T) {
 			t.Errorf("%s.%s is %s %s %q, want %s %s %q", tt.table, tt.column, f.Type, fieldMode(f), f.Description, tt.typ, tt.mode, c.Description)
 		}
 	}
-	md, err := e.client.Dataset(bqDataset).Table(schemas.Transactions).Metadata(ctx)
+	md, err := e.client.Dataset(bqDataset).Table(crowdchange.Transactions).Metadata(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	if md.Description != tr.Description || md.Schema[len(md.Schema)-1].Name != "promo_code" {
 		t.Errorf("transactions: description %q, last column %s (added columns go last)", md.Description, md.Schema[len(md.Schema)-1].Name)
 	}
@@ -120,11 +121,11 @@ func TestBigQuerySchemaEvolution(t *testing.T) {
 	// Batches load into the evolved tables: custom_data's load schema says NULLABLE for the
 	// column BigQuery has NULLABLE.
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions, schemas.CustomData}, 1, 2)
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions, crowdchange.CustomData}, 1, 2)
 	if err := q.Commit(ctx, b); err != nil {
 		t.Fatalf("Commit after evolution: %v", err)
 	}
-	if n := e.count(t, schemas.CustomData+"_current"); n != 2 {
+	if n := e.count(t, crowdchange.CustomData+"_current"); n != 2 {
 		t.Errorf("custom_data_current has %d rows, want 2", n)
 	}
 	if got := e.texts(t, "SELECT id, ARRAY_LENGTH(refund_children_ids) >= 0 FROM `proj.ds.transactions_current` ORDER BY id"); len(got) != 2 {
@@ -132,13 +133,13 @@ func TestBigQuerySchemaEvolution(t *testing.T) {
 	}
 
 	// Evolved once, the dataset is stable: reopening changes nothing.
-	md, err = e.client.Dataset(bqDataset).Table(schemas.Transactions).Metadata(ctx)
+	md, err = e.client.Dataset(bqDataset).Table(crowdchange.Transactions).Metadata(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	etag := md.ETag
 	e.open(t)
-	if md, err := e.client.Dataset(bqDataset).Table(schemas.Transactions).Metadata(ctx); err != nil || md.ETag != etag {
+	if md, err := e.client.Dataset(bqDataset).Table(crowdchange.Transactions).Metadata(ctx); err != nil || md.ETag != etag {
 		t.Errorf("reopening changed transactions again (%v)", err)
 	}
 }
@@ -154,17 +155,17 @@ func TestBigQuerySchemaEvolutionRefuses(t *testing.T) {
 		asView bool
 		want   []string
 	}{
-		{"unknown REQUIRED column", schemas.Ecards, func(md *bigquery.TableMetadata) {
+		{"unknown REQUIRED column", crowdchange.Ecards, func(md *bigquery.TableMetadata) {
 			md.Schema = append(md.Schema, &bigquery.FieldSchema{Name: "legacy", Type: bigquery.StringFieldType, Required: true})
 		}, false, []string{"table ecards, column legacy: REQUIRED in BigQuery but not in the schema"}},
-		{"a view where a table belongs", schemas.TributeCards, nil, true, []string{"table tribute_cards: it exists as a VIEW"}},
+		{"a view where a table belongs", crowdchange.TributeCards, nil, true, []string{"table tribute_cards: it exists as a VIEW"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := startBQ(t, bqtest.Options{}, false)
 			ctx := context.Background()
-			alter := map[string][]alteration{schemas.Registrations: {dropColumn("comment")}}
+			alter := map[string][]alteration{crowdchange.Registrations: {dropColumn("comment")}}
 			if tt.alter != nil {
 				alter[tt.table] = append(alter[tt.table], tt.alter)
 			}
@@ -188,7 +189,7 @@ func TestBigQuerySchemaEvolutionRefuses(t *testing.T) {
 				t.Error("a refused evolution is not an unavailable warehouse")
 			}
 			// Nothing changed: the missing column of another table was not added, no view made.
-			if f := field(t, e, schemas.Registrations, "comment"); f != nil {
+			if f := field(t, e, crowdchange.Registrations, "comment"); f != nil {
 				t.Error("a refused open added a column")
 			}
 			if _, err := e.client.Dataset(bqDataset).Table("transactions_current").Metadata(ctx); err == nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 const testBucket = "ccsync-staging"
@@ -106,9 +107,9 @@ func TestBigQueryStagedCommitLandsLikeUploaded(t *testing.T) {
 	}
 
 	// The same rows, value for value (NUMERIC exactly), in every table and current view.
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		key := "transaction_id"
-		if tbl.Name == schemas.Transactions {
+		if tbl.Name == crowdchange.Transactions {
 			key = "id"
 		}
 		for _, from := range []string{tbl.Name, tbl.CurrentView()} {
@@ -159,7 +160,7 @@ func TestBigQueryStagedCommitLandsLikeUploaded(t *testing.T) {
 	}
 
 	// One upload per data table, all deleted after the commit; nothing retried.
-	n := len(schemas.DataTables())
+	n := len(crowdchange.DataTables())
 	if up, del := staged.srv.ObjectUploads(), staged.srv.ObjectDeletes(); up != n || del != n {
 		t.Errorf("%d uploads, %d deletes; want %d of each", up, del, n)
 	}
@@ -190,7 +191,7 @@ func sortedIDs(jobs []bqtest.JobInfo) []string {
 // bigRawRows makes n raw_transactions rows whose raw column holds size incompressible bytes:
 // a file that needs a resumable upload with a small chunk size.
 func bigRawRows(b *Batch, n, size int) [][]cell {
-	tbl, _ := schemas.ByName(schemas.RawTransactions)
+	tbl, _ := schemas.ByName(crowdchange.RawTransactions)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	var rows [][]cell
@@ -258,9 +259,9 @@ func TestBigQueryStagedUploadRetried(t *testing.T) {
 			rec := &uploadRecorder{next: e.srv.HTTPClient().Transport}
 			q := e.openStaged(t, WithAllocator(mem), withChunkSize(chunk), WithStorageClientOptions(option.WithHTTPClient(&http.Client{Transport: rec})))
 			b := newBatch(t, mem, "run-1", "run-1-0001")
-			tables := []string{schemas.Transactions, schemas.RawTransactions}
-			smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1, 2)
-			writeRows(t, b, mem, schemas.RawTransactions, bigRawRows(b, 2, tt.rawSize)...)
+			tables := []string{crowdchange.Transactions, crowdchange.RawTransactions}
+			smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1, 2)
+			writeRows(t, b, mem, crowdchange.RawTransactions, bigRawRows(b, 2, tt.rawSize)...)
 			const object = "ccsync/run-1-0001/raw_transactions.parquet"
 			e.srv.InjectFault(bqtest.Fault{Kind: bqtest.ObjectInsertUnavailable, Times: tt.times, Match: func(c bqtest.Call) bool { return c.Object == object }})
 
@@ -311,7 +312,7 @@ func TestBigQueryStagedUploadGivesUp(t *testing.T) {
 	e := startStaged(t, bqtest.Options{})
 	q := e.openStaged(t, WithAllocator(mem), WithMaxAttempts(3))
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1)
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1)
 	e.srv.InjectFault(bqtest.Fault{Kind: bqtest.ObjectInsertUnavailable, Times: 10})
 	err := q.Commit(context.Background(), b)
 	if err == nil || !strings.Contains(err.Error(), "loading transactions: staging its file at "+stagedURI("run-1-0001", "transactions")+": gave up after 3 attempts") {
@@ -336,7 +337,7 @@ func TestBigQueryStagedCommitFails(t *testing.T) {
 		jobs bool // whether batch 2 started load jobs
 	}{
 		{"permanent job error", func(e *bqEnv) {
-			e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == schemas.TransactionItem }})
+			e.srv.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == crowdchange.TransactionItem }})
 		}, "loading transaction_items: job ccsync-run-2-0001-transaction_items-1: invalid: ",
 			[]string{"ccsync/run-2-0001/transaction_items.parquet"}, true},
 		{"upload refused", func(e *bqEnv) { e.srv.DenyPermissions(bqtest.PermStorageObjectsCreate) },
@@ -349,7 +350,7 @@ func TestBigQueryStagedCommitFails(t *testing.T) {
 			e := startStaged(t, bqtest.Options{})
 			q := e.openStaged(t, WithAllocator(mem))
 			ctx := context.Background()
-			tables := []string{schemas.Transactions, schemas.TransactionItem, schemas.Registrations}
+			tables := []string{crowdchange.Transactions, crowdchange.TransactionItem, crowdchange.Registrations}
 			b1 := newBatch(t, mem, "run-1", "run-1-0001")
 			smallBatch(t, mem, b1, day1, tables, 1, 2)
 			if err := q.Commit(ctx, b1); err != nil {
@@ -414,7 +415,7 @@ func TestBigQueryStagedDeleteIsBestEffort(t *testing.T) {
 	e := startStaged(t, bqtest.Options{})
 	q := e.openStaged(t, WithAllocator(mem))
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	tables := []string{schemas.Transactions, schemas.CustomData}
+	tables := []string{crowdchange.Transactions, crowdchange.CustomData}
 	smallBatch(t, mem, b, day1, tables, 1, 2)
 	const object = "ccsync/run-1-0001/transactions.parquet"
 	e.srv.InjectFault(bqtest.Fault{Kind: bqtest.ObjectDeleteUnavailable, Match: func(c bqtest.Call) bool { return c.Object == object }})
@@ -441,7 +442,7 @@ func TestBigQueryStagedCommitTwice(t *testing.T) {
 	e := startStaged(t, bqtest.Options{})
 	q := e.openStaged(t, WithAllocator(mem))
 	b := newBatch(t, mem, "run-1", "batch-1")
-	tables := []string{schemas.Transactions, schemas.CustomData}
+	tables := []string{crowdchange.Transactions, crowdchange.CustomData}
 	smallBatch(t, mem, b, day1, tables, 1, 2, 3)
 	for i := 0; i < 2; i++ {
 		if err := q.Commit(context.Background(), b); err != nil {
@@ -449,7 +450,7 @@ func TestBigQueryStagedCommitTwice(t *testing.T) {
 		}
 	}
 	// Staged twice under the same names (the run ID before the batch ID, which lacks it), loaded once.
-	if n := e.count(t, schemas.Transactions); n != 3 {
+	if n := e.count(t, crowdchange.Transactions); n != 3 {
 		t.Errorf("transactions has %d rows, want 3", n)
 	}
 	if n := e.count(t, schemas.Checkpoints); n != 1 {
@@ -510,7 +511,7 @@ func TestBigQueryOpenStagingUnavailable(t *testing.T) {
 				}
 			}
 			// Checked before anything is created.
-			if _, err := e.client.Dataset(bqDataset).Table(schemas.Transactions).Metadata(context.Background()); err == nil {
+			if _, err := e.client.Dataset(bqDataset).Table(crowdchange.Transactions).Metadata(context.Background()); err == nil {
 				t.Error("a failed open created the tables")
 			}
 		})
@@ -536,11 +537,11 @@ func TestBigQueryStagingThroughEmulatorHost(t *testing.T) {
 	}
 	defer q.Close()
 	b := newBatch(t, mem, "run-1", "run-1-0001")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1, 2)
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1, 2)
 	if err := q.Commit(context.Background(), b); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
-	checkCommitted(t, e, q, b.ID(), []string{schemas.Transactions}, 2)
+	checkCommitted(t, e, q, b.ID(), []string{crowdchange.Transactions}, 2)
 	if e.srv.ObjectUploads() != 1 || e.srv.ObjectDeletes() != 1 {
 		t.Errorf("%d uploads, %d deletes; want 1, 1", e.srv.ObjectUploads(), e.srv.ObjectDeletes())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 func TestBigQueryOpenCreatesTablesAndViews(t *testing.T) {
@@ -52,7 +53,7 @@ func TestBigQueryOpenCreatesTablesAndViews(t *testing.T) {
 			}
 		}
 	}
-	for _, tb := range schemas.DataTables() {
+	for _, tb := range crowdchange.DataTables() {
 		md, err := ds.Table(tb.CurrentView()).Metadata(ctx)
 		if err != nil {
 			t.Fatalf("%s: %v", tb.CurrentView(), err)
@@ -83,20 +84,20 @@ func TestBigQueryParquetTypes(t *testing.T) {
 	// Every table's file passes bqtest's BigQuery-like checks (TestSinkContract's round trip);
 	// a file whose money column is float64 is refused by BigQuery, naming the column.
 	good := newBatch(t, mem, "run-1", "good")
-	smallBatch(t, mem, good, day1, []string{schemas.Transactions}, 1, 2)
+	smallBatch(t, mem, good, day1, []string{crowdchange.Transactions}, 1, 2)
 	if err := q.Commit(ctx, good); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 
 	bad := newBatch(t, mem, "run-1", "bad")
-	smallBatch(t, mem, bad, day1, []string{schemas.Transactions}, 3)
+	smallBatch(t, mem, bad, day1, []string{crowdchange.Transactions}, 3)
 	if err := bad.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	rec := mustRecord(t, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 3), stamp("run-1", "bad", day1))))
 	defer rec.Release()
-	writeParquetWithFloat(t, mem, bad.Files()[schemas.Transactions], rec, "amount_total_paid")
+	writeParquetWithFloat(t, mem, bad.Files()[crowdchange.Transactions], rec, "amount_total_paid")
 
 	err := q.Commit(ctx, bad)
 	var je *JobError
@@ -104,11 +105,11 @@ func TestBigQueryParquetTypes(t *testing.T) {
 		t.Fatalf("Commit of a float64 amount: %v, want a *JobError", err)
 	}
 	t.Logf("error: %v", err)
-	if je.Table != schemas.Transactions || je.Reason != "invalid" || je.JobID != "ccsync-run-1-bad-transactions-1" || je.Transient ||
+	if je.Table != crowdchange.Transactions || je.Reason != "invalid" || je.JobID != "ccsync-run-1-bad-transactions-1" || je.Transient ||
 		!strings.Contains(je.Message, "amount_total_paid") || !strings.Contains(err.Error(), "loading transactions: job ccsync-run-1-bad-transactions-1: invalid:") {
 		t.Errorf("JobError = %+v", je)
 	}
-	if n := e.count(t, schemas.Transactions+"_current"); n != 2 {
+	if n := e.count(t, crowdchange.Transactions+"_current"); n != 2 {
 		t.Errorf("transactions_current has %d rows, want 2", n)
 	}
 }
@@ -212,7 +213,7 @@ func TestBigQueryEmulatorHostEnv(t *testing.T) {
 		t.Fatalf("OpenBigQuery with %s=%s: %v", EmulatorHostEnv, host, err)
 	}
 	defer q.Close()
-	if _, err := e.client.Dataset(bqDataset).Table(schemas.Transactions).Metadata(context.Background()); err != nil {
+	if _, err := e.client.Dataset(bqDataset).Table(crowdchange.Transactions).Metadata(context.Background()); err != nil {
 		t.Errorf("the sink did not create its tables on the emulator: %v", err)
 	}
 

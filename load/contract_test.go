@@ -17,6 +17,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // The sink contract: what both warehouses promise the run loop, the status verb and verify, tested
@@ -330,11 +331,11 @@ func contractCases() []contractCase {
 		{name: "errors and logs name no row value", run: contractErrorsNameNoValue},
 		{name: caseOlderColumns, older: &olderWarehouse{
 			drop: map[string][]string{
-				schemas.Transactions: {"promo_code", "refund_children_ids"},
-				schemas.Runs:         {"throttled"},
+				crowdchange.Transactions: {"promo_code", "refund_children_ids"},
+				schemas.Runs:             {"throttled"},
 			},
 			rows: []handRow{
-				{schemas.Transactions, map[string]any{"id": int64(1), schemas.ColRunID: "run-0", schemas.ColBatchID: "batch-0", schemas.ColExtractedAt: day1}},
+				{crowdchange.Transactions, map[string]any{"id": int64(1), schemas.ColRunID: "run-0", schemas.ColBatchID: "batch-0", schemas.ColExtractedAt: day1}},
 				{schemas.Checkpoints, legacyCheckpointRow(day1, day2, map[string]any{"source": schemas.LegacySource})},
 				{schemas.Runs, legacyRunRow(map[string]any{"source": schemas.LegacySource})},
 			},
@@ -353,19 +354,19 @@ func contractCases() []contractCase {
 		retype retypedColumn
 		says   map[string]string // how each sink words the difference
 	}{
-		{"money as a float", retypedColumn{schemas.Transactions, "amount_total_paid", "DOUBLE", "FLOAT"}, map[string]string{
+		{"money as a float", retypedColumn{crowdchange.Transactions, "amount_total_paid", "DOUBLE", "FLOAT"}, map[string]string{
 			"duckdb": "type is DOUBLE in the warehouse, DECIMAL(38,9) in the schema", "bigquery": "type is FLOAT in BigQuery, NUMERIC in the schema"}},
 		{"timestamp without time zone", retypedColumn{schemas.Checkpoints, "window_start", "TIMESTAMP", "DATETIME"}, map[string]string{
 			"duckdb": "type is TIMESTAMP in the warehouse, TIMESTAMP WITH TIME ZONE in the schema", "bigquery": "type is DATETIME in BigQuery, TIMESTAMP in the schema"}},
-		{"list of another type", retypedColumn{schemas.RawTransactions, "unknown_fields", "BIGINT[]", "INTEGER REPEATED"}, map[string]string{
+		{"list of another type", retypedColumn{crowdchange.RawTransactions, "unknown_fields", "BIGINT[]", "INTEGER REPEATED"}, map[string]string{
 			"duckdb": "type is BIGINT[] in the warehouse, VARCHAR[] in the schema", "bigquery": "type is INTEGER in BigQuery, STRING in the schema"}},
-		{"list as a scalar", retypedColumn{schemas.RawTransactions, "unknown_fields", "VARCHAR", "STRING"}, map[string]string{
+		{"list as a scalar", retypedColumn{crowdchange.RawTransactions, "unknown_fields", "VARCHAR", "STRING"}, map[string]string{
 			"duckdb": "type is VARCHAR in the warehouse, VARCHAR[] in the schema", "bigquery": "mode is NULLABLE in BigQuery, REPEATED in the schema"}},
 	} {
 		cases = append(cases, contractCase{
 			name: "open refuses " + r.name,
 			// registrations lacks a column too: the refusal must add it no more than anything else.
-			older:       &olderWarehouse{drop: map[string][]string{schemas.Registrations: {"comment"}}, retype: &r.retype},
+			older:       &olderWarehouse{drop: map[string][]string{crowdchange.Registrations: {"comment"}}, retype: &r.retype},
 			refusesOpen: true,
 			run:         func(t *testing.T, w *warehouse) { contractRefusesRetype(t, w, r.retype, r.says[w.sinkName]) },
 		})
@@ -413,8 +414,8 @@ func contractRoundTrip(t *testing.T, w *warehouse) {
 
 	// The batch after its commit: one file per data table, their sizes, their rows.
 	files, total := b.Files(), int64(0)
-	if len(files) != len(schemas.DataTables()) {
-		t.Errorf("Files() has %d tables, want %d", len(files), len(schemas.DataTables()))
+	if len(files) != len(crowdchange.DataTables()) {
+		t.Errorf("Files() has %d tables, want %d", len(files), len(crowdchange.DataTables()))
 	}
 	for tbl, p := range files {
 		fi, err := os.Stat(p)
@@ -430,7 +431,7 @@ func contractRoundTrip(t *testing.T, w *warehouse) {
 		t.Errorf("Bytes() = %d, files total %d", b.Bytes(), total)
 	}
 
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		for _, from := range []string{tbl.Name, tbl.CurrentView()} {
 			if got := w.count(t, from); got != fmt.Sprint(len(ids)) {
 				t.Errorf("%s has %s rows, want %d", from, got, len(ids))
@@ -471,13 +472,13 @@ func contractRoundTrip(t *testing.T, w *warehouse) {
 func contractCommitTwice(t *testing.T, w *warehouse) {
 	ctx := context.Background()
 	b := newBatch(t, w.mem, "run-1", "batch-1")
-	smallBatch(t, w.mem, b, day1, []string{schemas.Transactions}, 1, 2, 3)
+	smallBatch(t, w.mem, b, day1, []string{crowdchange.Transactions}, 1, 2, 3)
 	for i := 0; i < 2; i++ {
 		if err := w.sink.Commit(ctx, b); err != nil {
 			t.Fatalf("Commit #%d: %v", i+1, err)
 		}
 	}
-	for _, name := range []string{schemas.Transactions, schemas.Transactions + "_current"} {
+	for _, name := range []string{crowdchange.Transactions, crowdchange.Transactions + "_current"} {
 		if n := w.count(t, name); n != "3" {
 			t.Errorf("%s has %s rows, want 3", name, n)
 		}
@@ -490,7 +491,7 @@ func contractCommitTwice(t *testing.T, w *warehouse) {
 // contractRefusedCommits: a batch the sink cannot commit correctly (an invalid checkpoint, rows
 // without checkpoint, files gone) is refused before anything is written.
 func contractRefusedCommits(t *testing.T, w *warehouse) {
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	tests := []struct {
 		name    string
 		rows    bool
@@ -530,7 +531,7 @@ func contractRefusedCommits(t *testing.T, w *warehouse) {
 	}
 	t.Run("removed batch", func(t *testing.T) {
 		b := newBatch(t, w.mem, "run-1", "removed")
-		smallBatch(t, w.mem, b, day1, []string{schemas.Transactions}, 1)
+		smallBatch(t, w.mem, b, day1, []string{crowdchange.Transactions}, 1)
 		if err := b.Remove(); err != nil {
 			t.Fatal(err)
 		}
@@ -570,7 +571,7 @@ func contractQuietWindow(t *testing.T, w *warehouse) {
 func contractSourcesDoNotMix(t *testing.T, w *warehouse) {
 	ctx := context.Background()
 	cc := newBatch(t, w.mem, "run-cc", "run-cc-0001")
-	smallBatch(t, w.mem, cc, day1, []string{schemas.Transactions}, 1) // crowdchange, date, [day1, day2)
+	smallBatch(t, w.mem, cc, day1, []string{crowdchange.Transactions}, 1) // crowdchange, date, [day1, day2)
 	cc.AddCheckpoint(Checkpoint{Source: schemas.LegacySource, Stream: StreamPayout, PayoutAccount: "user", WindowStart: day1, WindowEnd: day3})
 	other := newBatch(t, w.mem, "run-ct", "run-ct-0001")
 	other.AddCheckpoint(Checkpoint{Source: testSource, Stream: StreamDate, WindowStart: day2, WindowEnd: day3})
@@ -704,11 +705,11 @@ func contractCurrentViews(t *testing.T, w *warehouse) {
 	commit := func(vs ...version) {
 		t.Helper()
 		b := newBatch(t, w.mem, vs[0].run, vs[0].batch)
-		for _, tbl := range schemas.DataTables() {
+		for _, tbl := range crowdchange.DataTables() {
 			var rows [][]cell
 			for _, v := range vs {
 				n := 1
-				if tbl.Name == schemas.TransactionItem {
+				if tbl.Name == crowdchange.TransactionItem {
 					n = v.items
 				}
 				for pos := 0; pos < n; pos++ {
@@ -732,9 +733,9 @@ func contractCurrentViews(t *testing.T, w *warehouse) {
 	commit(version{"run-1", "batch-1", t1, 1, 2}, version{"run-1", "batch-1", t1, 2, 1})
 	commit(version{"shard-a", "batch-a", t2, 1, 1}, version{"shard-a", "batch-a", t2, 3, 1})
 	commit(version{"shard-b", "batch-b", t2, 3, 2})
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		row := map[string]any{schemas.ColRunID: "run-3", schemas.ColBatchID: "batch-3", schemas.ColExtractedAt: t3}
-		if tbl.Name == schemas.Transactions {
+		if tbl.Name == crowdchange.Transactions {
 			row["id"] = int64(1)
 		} else {
 			row["transaction_id"] = int64(1)
@@ -758,10 +759,10 @@ func contractCurrentViews(t *testing.T, w *warehouse) {
 	}
 	wantCurrent := []string{"1 shard-a", "2 run-1", "3 shard-b"}
 	check("before batch-3's checkpoint", "SELECT id, _run_id FROM "+w.ref("transactions_current")+" ORDER BY id", wantCurrent)
-	check("versions are appended", "SELECT count(*) FROM "+w.ref(schemas.Transactions)+" WHERE id = 1", []string{"3"})
+	check("versions are appended", "SELECT count(*) FROM "+w.ref(crowdchange.Transactions)+" WHERE id = 1", []string{"3"})
 	check("before batch-3's checkpoint", "SELECT transaction_id, _run_id, position FROM "+w.ref("transaction_items_current")+" ORDER BY transaction_id, position",
 		[]string{"1 shard-a 0", "2 run-1 0", "3 shard-b 0", "3 shard-b 1"})
-	for _, tbl := range schemas.DataTables()[2:] {
+	for _, tbl := range crowdchange.DataTables()[2:] {
 		check("before batch-3's checkpoint", "SELECT transaction_id, _run_id FROM "+w.ref(tbl.CurrentView())+" ORDER BY transaction_id", wantCurrent)
 	}
 
@@ -788,7 +789,7 @@ func contractQuarantined(t *testing.T, w *warehouse) {
 	}
 	qt, _ := schemas.ByName(schemas.QuarantineTable)
 	b := newBatch(t, w.mem, "run-1", "batch-1")
-	smallBatch(t, w.mem, b, day1, []string{schemas.Transactions}, 1)
+	smallBatch(t, w.mem, b, day1, []string{crowdchange.Transactions}, 1)
 	writeRows(t, b, w.mem, qt.Name,
 		genRow(qt, 0, stamp("run-1", "batch-1", day1)),
 		genRow(qt, 1, with(stamp("run-1", "batch-1", day1), map[string]any{"position": int64(7)})))
@@ -809,7 +810,7 @@ func contractQuarantined(t *testing.T, w *warehouse) {
 // contractReopen: opening the warehouse again changes nothing, tables, views or data.
 func contractReopen(t *testing.T, w *warehouse) {
 	b := newBatch(t, w.mem, "run-1", "batch-1")
-	smallBatch(t, w.mem, b, day1, []string{schemas.Transactions, schemas.TransactionItem}, 1, 2)
+	smallBatch(t, w.mem, b, day1, []string{crowdchange.Transactions, crowdchange.TransactionItem}, 1, 2)
 	if err := w.sink.Commit(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
@@ -847,7 +848,7 @@ func contractErrorsNameNoValue(t *testing.T, w *warehouse) {
 		{"invalid UTF-8", "donated_by_email", "jane\xff\"doe@example.com", []string{"jane", "doe", "example.com"},
 			map[string][]string{"duckdb": {"Invalid string encoding"}, "bigquery": {"invalid: ", "Error while reading data"}}},
 	}
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	var planted []string
 	for _, tt := range tests {
 		planted = append(planted, tt.planted...)
@@ -875,7 +876,7 @@ func contractErrorsNameNoValue(t *testing.T, w *warehouse) {
 					t.Errorf("the error quotes %q of the value", p)
 				}
 			}
-			for _, want := range []string{"committing batch " + batchID, "loading " + schemas.Transactions} {
+			for _, want := range []string{"committing batch " + batchID, "loading " + crowdchange.Transactions} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("the error does not say %q", want)
 				}
@@ -914,7 +915,7 @@ func writeParquetWithString(t *testing.T, mem memory.Allocator, path string, rec
 // empty on its rows; new batches load into the evolved tables.
 func contractOlderColumns(t *testing.T, w *warehouse) {
 	ctx := context.Background()
-	for table, cols := range map[string][]string{schemas.Transactions: {"promo_code", "refund_children_ids"}, schemas.Runs: {"throttled"}} {
+	for table, cols := range map[string][]string{crowdchange.Transactions: {"promo_code", "refund_children_ids"}, schemas.Runs: {"throttled"}} {
 		have := w.columns(t, table)
 		for _, c := range cols {
 			if !contains(have, c) {
@@ -935,7 +936,7 @@ func contractOlderColumns(t *testing.T, w *warehouse) {
 		t.Errorf("Runs() = %+v, want %+v", runs, want)
 	}
 	// New batches load into the evolved tables, every value in place.
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	b := newBatch(t, w.mem, "run-1", "batch-1")
 	row := genRow(tr, 0, with(txKey(tr, 2), stamp("run-1", "batch-1", day2), map[string]any{"promo_code": "SPRING", "refund_children_ids": []int64{7, 8}}))
 	writeRows(t, b, w.mem, tr.Name, row)
@@ -1028,7 +1029,7 @@ func contractRefusesRetype(t *testing.T, w *warehouse, r retypedColumn, says str
 		t.Error("a refused evolution is not an unavailable warehouse")
 	}
 	// Nothing changed: the column another table lacks was not added, no view was made.
-	if contains(w.columns(t, schemas.Registrations), "comment") {
+	if contains(w.columns(t, crowdchange.Registrations), "comment") {
 		t.Error("a refused open added a column")
 	}
 	if cols := w.columns(t, "transactions_current"); len(cols) != 0 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // crashEnv names the directory in which the test binary, started again by TestCommitSurvivesKill,
@@ -55,7 +56,7 @@ func crashChild(dir string) error {
 		if err != nil {
 			return err
 		}
-		for _, tbl := range schemas.DataTables() {
+		for _, tbl := range crowdchange.DataTables() {
 			var rows [][]cell
 			for r := 0; r < crashRows; r++ {
 				txID := int64(i*1000 + r)
@@ -74,7 +75,7 @@ func crashChild(dir string) error {
 		b.AddCheckpoint(Checkpoint{Source: "crowdchange", Stream: StreamDate, WindowStart: day1.AddDate(0, 0, i), WindowEnd: day1.AddDate(0, 0, i+1)})
 		if id == "batch-2" {
 			d.afterLoad = func(table string) {
-				if table != schemas.TransactionItem {
+				if table != crowdchange.TransactionItem {
 					return
 				}
 				fmt.Println(childMidCommit)
@@ -128,7 +129,7 @@ func TestCommitSurvivesKill(t *testing.T) {
 	start := time.Now()
 	d := openTestDB(t, filepath.Join(dir, "w.duckdb"))
 	t.Logf("reopened after the kill in %v", time.Since(start))
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		if n := count(t, d.DB(), "SELECT count(*) FROM "+schemas.QuoteIdent(tbl.Name)+" WHERE _batch_id = 'batch-1'"); n != crashRows {
 			t.Errorf("%s: %d rows of the committed batch, want %d", tbl.Name, n, crashRows)
 		}

@@ -4,16 +4,15 @@
 // # Batches
 //
 // A Batch is the unit of loading: the rows of a set of windows, written as one Parquet file per
-// table of schemas.BatchTables() (the data tables and the quarantine; tables without rows have no
-// file), plus one Checkpoint per window. Every row of a
-// batch carries the batch's _run_id and _batch_id (Write checks it). The same files serve both
+// table a source's batch loads (its data tables and the quarantine, schemas.LoadTables(); tables
+// without rows have no file), plus one Checkpoint per window. Every row of a batch carries the batch's _run_id and _batch_id (Write checks it). The same files serve both
 // warehouses: DuckDB reads them with read_parquet, BigQuery loads them with load jobs, so their
 // encoding is chosen for BigQuery: decimal128(38, 9) → DECIMAL(38, 9) (NUMERIC), timestamp[us,
 // UTC] → TIMESTAMP(MICROS, UTC) (TIMESTAMP), date32 → DATE, repeated columns → three-level LIST
 // (REPEATED, with list inference). A batch is built, closed, committed, then removed:
 //
 //	b, err := load.NewBatch(tmp, runID, batchID, mem)
-//	err = b.Write(schemas.Transactions, rec) // as many times as needed, any table
+//	err = b.Write("transactions", rec) // as many times as needed, any table
 //	b.AddCheckpoint(load.Checkpoint{Source: "crowdchange", Stream: "date", WindowStart: s, WindowEnd: e})
 //	err = sink.Commit(ctx, b)
 //	err = b.Remove()

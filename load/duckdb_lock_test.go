@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // lockClock is a fake clock whose sleeps advance it and are recorded; onSleep, when set, runs at
@@ -280,7 +281,7 @@ func TestFileIsFreeBetweenOperations(t *testing.T) {
 	ctx := context.Background()
 	for i := 1; i <= 2; i++ {
 		b := newBatch(t, mem, "run-1", "batch-"+strconv.Itoa(i))
-		smallBatch(t, mem, b, day1, []string{schemas.Transactions}, int64(i))
+		smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, int64(i))
 		if err := d.Commit(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +330,7 @@ func TestReadOnly(t *testing.T) {
 	mem := newMem(t)
 	w := openUnheldDB(t) // a reader in the same process needs the writer to let go of the file
 	b := newBatch(t, mem, "run-1", "batch-1")
-	smallBatch(t, mem, b, day1, []string{schemas.Transactions}, 1)
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, 1)
 	if err := w.Commit(ctx, b); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 	b2 := newBatch(t, mem, "run-1", "batch-2")
-	smallBatch(t, mem, b2, day2, []string{schemas.Transactions}, 2)
+	smallBatch(t, mem, b2, day2, []string{crowdchange.Transactions}, 2)
 	if err := r.Commit(ctx, b2); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("read-only Commit: %v, want ErrReadOnly", err)
 	}
@@ -363,7 +364,7 @@ func TestReadOnly(t *testing.T) {
 	if _, err := r.Runs(ctx, 0); err != nil {
 		t.Errorf("read-only Runs: %v", err)
 	}
-	if n := countRows(t, r.DB(), schemas.Transactions+"_current"); n != 1 {
+	if n := countRows(t, r.DB(), crowdchange.Transactions+"_current"); n != 1 {
 		t.Errorf("read-only DB: %d current transactions, want 1", n)
 	}
 	// The writer's Query changes the warehouse.
@@ -414,7 +415,7 @@ func TestWriterHoldsTheFileBetweenCloseOperations(t *testing.T) {
 	mem := newMem(t)
 	for i := 1; i <= 3; i++ {
 		b := newBatch(t, mem, "run-1", "batch-"+strconv.Itoa(i))
-		smallBatch(t, mem, b, day1, []string{schemas.Transactions}, int64(i))
+		smallBatch(t, mem, b, day1, []string{crowdchange.Transactions}, int64(i))
 		if err := d.Commit(ctx, b); err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // TestParquetTypesInDuckDB checks that read_parquet yields exactly the warehouse's column types
@@ -98,7 +99,7 @@ var corruptions = map[string]func(path string) error{
 // it: nothing of the batch is in any table afterwards.
 func TestCommitIsAtomic(t *testing.T) {
 	t.Parallel()
-	tables := []string{schemas.Transactions, schemas.TransactionItem, schemas.RawTransactions}
+	tables := []string{crowdchange.Transactions, crowdchange.TransactionItem, crowdchange.RawTransactions}
 	for _, corrupt := range tables {
 		for how, damage := range corruptions {
 			t.Run(corrupt+"/"+how, func(t *testing.T) {
@@ -137,7 +138,7 @@ func TestCommitIsAtomic(t *testing.T) {
 				if err := d.Commit(ctx, b2); err != nil {
 					t.Fatalf("Commit after a failed commit: %v", err)
 				}
-				if n := countRows(t, d.DB(), schemas.Transactions+"_current"); n != 2 {
+				if n := countRows(t, d.DB(), crowdchange.Transactions+"_current"); n != 2 {
 					t.Errorf("transactions_current has %d rows, want 2", n)
 				}
 			})

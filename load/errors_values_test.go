@@ -10,7 +10,7 @@ import (
 
 	"cloud.google.com/go/bigquery"
 
-	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 // duckDBError returns DuckDB's error for a query (in an in-memory database).
@@ -148,7 +148,7 @@ func TestValueFreeKeepsErrorIdentity(t *testing.T) {
 	if valueFree(nil) != nil {
 		t.Error("valueFree(nil) is not nil")
 	}
-	je := &JobError{Table: schemas.Transactions, JobID: "j", Reason: "invalid", Message: "m"}
+	je := &JobError{Table: crowdchange.Transactions, JobID: "j", Reason: "invalid", Message: "m"}
 	tests := []struct {
 		name string
 		err  error
@@ -186,7 +186,7 @@ func TestValueFreeKeepsErrorIdentity(t *testing.T) {
 func TestJobErrorNamesNoValue(t *testing.T) {
 	t.Parallel()
 	cause := &bigquery.Error{Reason: "invalid", Message: "Error while reading data, error message: Could not parse 'jane@example.com' as NUMERIC for field amount_total_paid (position 0) starting at location 0"}
-	je := jobFailure(schemas.Transactions, "ccsync-run-1-b-transactions-1", 1, cause)
+	je := jobFailure(crowdchange.Transactions, "ccsync-run-1-b-transactions-1", 1, cause)
 	err := fmt.Errorf("committing batch b: %w", je)
 	if strings.Contains(err.Error(), "jane") || strings.Contains(je.Message, "example.com") {
 		t.Errorf("the job error quotes the value: %v", err)

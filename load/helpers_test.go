@@ -20,6 +20,8 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
+	_ "github.com/ccsync/ccsync/schemas/donately" // every source's tables, as the binary has them
 )
 
 var (
@@ -48,7 +50,7 @@ func newBatch(t *testing.T, mem memory.Allocator, runID, batchID string) *Batch 
 func fullBatch(t *testing.T, mem memory.Allocator, b *Batch, extractedAt time.Time, ids ...int64) map[string][][]cell {
 	t.Helper()
 	written := map[string][][]cell{}
-	for _, tbl := range schemas.DataTables() {
+	for _, tbl := range crowdchange.DataTables() {
 		var rows [][]cell
 		for r, id := range ids {
 			rows = append(rows, genRow(tbl, r, with(txKey(tbl, id), stamp(b.RunID(), b.ID(), extractedAt))))
@@ -403,7 +405,7 @@ func countRows(t *testing.T, db *sql.DB, name string) int64 {
 // keyOf is the WHERE clause that finds a test row: every test row of a table has its own
 // transaction ID.
 func keyOf(table schemas.Table, txID int64) string {
-	if table.Name == schemas.Transactions {
+	if table.Name == crowdchange.Transactions {
 		return fmt.Sprintf("id = %d", txID)
 	}
 	return fmt.Sprintf("transaction_id = %d", txID)
@@ -411,7 +413,7 @@ func keyOf(table schemas.Table, txID int64) string {
 
 // txKey is the override of a row's transaction ID.
 func txKey(table schemas.Table, txID int64) map[string]any {
-	if table.Name == schemas.Transactions {
+	if table.Name == crowdchange.Transactions {
 		return map[string]any{"id": txID}
 	}
 	return map[string]any{"transaction_id": txID}

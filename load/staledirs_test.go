@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 func quietLog() *logrus.Entry {
@@ -112,7 +113,7 @@ func TestLiveBatchSurvivesScan(t *testing.T) {
 	if n, err := RemoveStaleBatches(dir, quietLog()); n != 0 || err != nil {
 		t.Fatalf("RemoveStaleBatches = %d, %v; want 0", n, err)
 	}
-	tr, _ := schemas.ByName(schemas.Transactions)
+	tr, _ := schemas.ByName(crowdchange.Transactions)
 	writeRows(t, b, mem, tr.Name, genRow(tr, 0, with(txKey(tr, 1), stamp("run-1", "batch-1", day1))))
 	if err := b.Close(); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package schemas
+package schemas_test
 
 import (
 	"encoding/json"
@@ -9,30 +9,33 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
+
 	"cloud.google.com/go/bigquery"
 )
 
 func TestBigQueryField(t *testing.T) {
 	tests := []struct {
-		col  Column
+		col  schemas.Column
 		want bigquery.FieldSchema
 		mode string
 	}{
-		{Column{Name: "id", Type: Int64, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "id", Type: bigquery.IntegerFieldType, Required: true, Description: "d"}, "REQUIRED"},
-		{Column{Name: "s", Type: String, Description: "d"}, bigquery.FieldSchema{Name: "s", Type: bigquery.StringFieldType, Description: "d"}, "NULLABLE"},
-		{Column{Name: "b", Type: Bool, Description: "d"}, bigquery.FieldSchema{Name: "b", Type: bigquery.BooleanFieldType, Description: "d"}, "NULLABLE"},
-		{Column{Name: "m", Type: Numeric, Description: "d"}, bigquery.FieldSchema{Name: "m", Type: bigquery.NumericFieldType, Description: "d"}, "NULLABLE"},
-		{Column{Name: "ts", Type: Timestamp, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "ts", Type: bigquery.TimestampFieldType, Required: true, Description: "d"}, "REQUIRED"},
-		{Column{Name: "day", Type: Date, Description: "d"}, bigquery.FieldSchema{Name: "day", Type: bigquery.DateFieldType, Description: "d"}, "NULLABLE"},
-		{Column{Name: "ids", Type: Int64, Repeated: true, Description: "d"}, bigquery.FieldSchema{Name: "ids", Type: bigquery.IntegerFieldType, Repeated: true, Description: "d"}, "REPEATED"},
-		{Column{Name: "tags", Type: String, Repeated: true, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "tags", Type: bigquery.StringFieldType, Repeated: true, Description: "d"}, "REPEATED"},
+		{schemas.Column{Name: "id", Type: schemas.Int64, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "id", Type: bigquery.IntegerFieldType, Required: true, Description: "d"}, "REQUIRED"},
+		{schemas.Column{Name: "s", Type: schemas.String, Description: "d"}, bigquery.FieldSchema{Name: "s", Type: bigquery.StringFieldType, Description: "d"}, "NULLABLE"},
+		{schemas.Column{Name: "b", Type: schemas.Bool, Description: "d"}, bigquery.FieldSchema{Name: "b", Type: bigquery.BooleanFieldType, Description: "d"}, "NULLABLE"},
+		{schemas.Column{Name: "m", Type: schemas.Numeric, Description: "d"}, bigquery.FieldSchema{Name: "m", Type: bigquery.NumericFieldType, Description: "d"}, "NULLABLE"},
+		{schemas.Column{Name: "ts", Type: schemas.Timestamp, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "ts", Type: bigquery.TimestampFieldType, Required: true, Description: "d"}, "REQUIRED"},
+		{schemas.Column{Name: "day", Type: schemas.Date, Description: "d"}, bigquery.FieldSchema{Name: "day", Type: bigquery.DateFieldType, Description: "d"}, "NULLABLE"},
+		{schemas.Column{Name: "ids", Type: schemas.Int64, Repeated: true, Description: "d"}, bigquery.FieldSchema{Name: "ids", Type: bigquery.IntegerFieldType, Repeated: true, Description: "d"}, "REPEATED"},
+		{schemas.Column{Name: "tags", Type: schemas.String, Repeated: true, Required: true, Description: "d"}, bigquery.FieldSchema{Name: "tags", Type: bigquery.StringFieldType, Repeated: true, Description: "d"}, "REPEATED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.col.Name, func(t *testing.T) {
 			if got := tt.col.BigQueryField(); !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("BigQueryField() = %+v, want %+v", *got, tt.want)
 			}
-			j, err := BigQuerySchemaJSON(Table{Name: "t", Columns: []Column{tt.col}})
+			j, err := schemas.BigQuerySchemaJSON(schemas.Table{Name: "t", Columns: []schemas.Column{tt.col}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,13 +51,13 @@ func TestBigQueryField(t *testing.T) {
 }
 
 func TestBigQueryTableMetadata(t *testing.T) {
-	for _, tb := range AllTables() {
+	for _, tb := range schemas.AllTables() {
 		t.Run(tb.Name, func(t *testing.T) {
-			md := BigQueryTableMetadata(tb)
+			md := schemas.BigQueryTableMetadata(tb)
 			if md.Name != tb.Name || md.Description != tb.Description || md.Description == "" {
 				t.Errorf("name %q description %q", md.Name, md.Description)
 			}
-			if !reflect.DeepEqual(md.Schema, BigQuerySchema(tb)) || len(md.Schema) != len(tb.Columns) {
+			if !reflect.DeepEqual(md.Schema, schemas.BigQuerySchema(tb)) || len(md.Schema) != len(tb.Columns) {
 				t.Errorf("schema differs from BigQuerySchema")
 			}
 			for i, f := range md.Schema {
@@ -73,8 +76,8 @@ func TestBigQueryTableMetadata(t *testing.T) {
 			}
 		})
 	}
-	tr, _ := ByName(Transactions)
-	if md := BigQueryTableMetadata(tr); md.TimePartitioning == nil || md.TimePartitioning.Field != "transaction_date" ||
+	tr, _ := schemas.ByName(crowdchange.Transactions)
+	if md := schemas.BigQueryTableMetadata(tr); md.TimePartitioning == nil || md.TimePartitioning.Field != "transaction_date" ||
 		!reflect.DeepEqual(md.Clustering.Fields, []string{"id", "fundraiser_id"}) {
 		t.Errorf("transactions: partitioning %+v clustering %+v", md.TimePartitioning, md.Clustering)
 	}
@@ -83,9 +86,9 @@ func TestBigQueryTableMetadata(t *testing.T) {
 // TestBigQuerySchemaSnapshots pins every table's `bq mk` schema file: testdata/bigquery/<table>.json.
 func TestBigQuerySchemaSnapshots(t *testing.T) {
 	want := map[string]bool{}
-	for _, tb := range AllTables() {
+	for _, tb := range schemas.AllTables() {
 		want[tb.Name+".json"] = true
-		j, err := BigQuerySchemaJSON(tb)
+		j, err := schemas.BigQuerySchemaJSON(tb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,8 +113,8 @@ func TestBigQuerySchemaSnapshots(t *testing.T) {
 // TestBigQuerySchemaJSONRoundTrip reads every schema file back with the client's own parser:
 // what `bq mk` would create is exactly the schema the sink creates.
 func TestBigQuerySchemaJSONRoundTrip(t *testing.T) {
-	for _, tb := range AllTables() {
-		j, err := BigQuerySchemaJSON(tb)
+	for _, tb := range schemas.AllTables() {
+		j, err := schemas.BigQuerySchemaJSON(tb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +122,7 @@ func TestBigQuerySchemaJSONRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: SchemaFromJSON: %v", tb.Name, err)
 		}
-		want := BigQuerySchema(tb)
+		want := schemas.BigQuerySchema(tb)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d fields back, want %d", tb.Name, len(got), len(want))
 		}

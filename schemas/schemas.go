@@ -144,33 +144,30 @@ const (
 	ColExtractedAt = "_extracted_at"
 )
 
-// Table names.
+// The names of the tables every source shares.
 const (
-	Transactions    = "transactions"
-	TransactionItem = "transaction_items"
-	Registrations   = "registrations"
-	Ecards          = "ecards"
-	TributeCards    = "tribute_cards"
-	SelfDonations   = "self_donations"
-	CustomData      = "custom_data"
-	RawTransactions = "raw_transactions"
 	QuarantineTable = "quarantine"
 	Checkpoints     = "ccsync_checkpoints"
 	Runs            = "ccsync_runs"
 )
 
-// DataTables returns CrowdChange's data tables, parent first (CrowdChangeFlattening's).
-func DataTables() []Table { return append([]Table(nil), dataTables...) }
+var (
+	quarantineTables  = []Table{quarantineTable()}
+	bookkeepingTables = []Table{checkpointsTable(), runsTable()}
+)
 
-// BatchTables returns the tables a CrowdChange batch loads, in the order transform.Builder
-// returns their records: CrowdChange's data tables (parent first), then the quarantine.
-func BatchTables() []Table { return append(DataTables(), quarantineTables...) }
+// QuarantineTables returns the quarantine, which a batch of any source loads after its data
+// tables.
+func QuarantineTables() []Table { return append([]Table(nil), quarantineTables...) }
 
-// SourceDataTables returns every source's data tables, each source's parents first.
+// SourceDataTables returns every registered source's data tables (RegisterSource), by source name
+// and, within a source, in its flattenings' order, parents first.
 func SourceDataTables() []Table {
-	out := DataTables()
-	for _, f := range otherFlattenings {
-		out = append(out, f.Tables...)
+	var out []Table
+	for _, name := range SourceNames() {
+		for _, f := range sourceRegistry[name].Flattenings {
+			out = append(out, f.Tables...)
+		}
 	}
 	return out
 }
@@ -381,23 +378,6 @@ type Flattening struct {
 	// table by table; a table with a DecodeError column comes last, as it reports what could not
 	// be stored in the others.
 	Tables []Table
-}
-
-// CrowdChangeFlattening is how a CrowdChange transaction becomes rows of DataTables().
-func CrowdChangeFlattening() Flattening {
-	return Flattening{Record: "transaction", Key: "id", Date: "date", Tables: DataTables()}
-}
-
-// otherFlattenings are the flattenings of the sources other than CrowdChange (registered by
-// their declarations' init).
-var otherFlattenings []Flattening
-
-// registerFlattening adds a source's flattening: its tables become warehouse tables.
-func registerFlattening(f Flattening) {
-	if err := f.Check(); err != nil {
-		panic(err)
-	}
-	otherFlattenings = append(otherFlattenings, f)
 }
 
 // PathMap returns the JSON-path → column map of f: every leaf its tables' row sources name and its

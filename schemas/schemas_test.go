@@ -1,4 +1,4 @@
-package schemas
+package schemas_test
 
 import (
 	"bytes"
@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
+	_ "github.com/ccsync/ccsync/schemas/donately" // every source's tables are registered
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -61,7 +65,7 @@ var (
 
 func TestNames(t *testing.T) {
 	tables := map[string]bool{}
-	for _, tb := range AllTables() {
+	for _, tb := range schemas.AllTables() {
 		if !snakeCase.MatchString(tb.Name) {
 			t.Errorf("table %q is not snake_case", tb.Name)
 		}
@@ -88,7 +92,7 @@ func TestNames(t *testing.T) {
 			if strings.TrimSpace(c.Description) == "" {
 				t.Errorf("%s.%s has no description", tb.Name, c.Name)
 			}
-			if c.Type < Int64 || c.Type > Date {
+			if c.Type < schemas.Int64 || c.Type > schemas.Date {
 				t.Errorf("%s.%s has unknown type %v", tb.Name, c.Name, c.Type)
 			}
 			if c.Repeated && c.Required {
@@ -96,7 +100,7 @@ func TestNames(t *testing.T) {
 			}
 		}
 	}
-	for _, tb := range SourceDataTables() {
+	for _, tb := range schemas.SourceDataTables() {
 		if tables[tb.CurrentView()] {
 			t.Errorf("view %s has the name of a table", tb.CurrentView())
 		}
@@ -104,11 +108,11 @@ func TestNames(t *testing.T) {
 }
 
 func TestPartitionAndCluster(t *testing.T) {
-	for _, tb := range AllTables() {
-		if tb.Kind == Data && tb.Partition == "" {
+	for _, tb := range schemas.AllTables() {
+		if tb.Kind == schemas.Data && tb.Partition == "" {
 			t.Errorf("data table %s is not partitioned", tb.Name)
 		}
-		if c, ok := tb.Column(tb.Partition); tb.Kind == Data && ok && c.Derived != RecordDate {
+		if c, ok := tb.Column(tb.Partition); tb.Kind == schemas.Data && ok && c.Derived != schemas.RecordDate {
 			t.Errorf("data table %s is partitioned by %q, not its record's date", tb.Name, tb.Partition)
 		}
 		if tb.Partition != "" {
@@ -116,7 +120,7 @@ func TestPartitionAndCluster(t *testing.T) {
 			switch {
 			case !ok:
 				t.Errorf("%s is partitioned by %s, which it does not have", tb.Name, tb.Partition)
-			case c.Type != Date || c.Repeated:
+			case c.Type != schemas.Date || c.Repeated:
 				t.Errorf("%s is partitioned by %s, a %v column (repeated %t); want a DATE", tb.Name, tb.Partition, c.Type, c.Repeated)
 			}
 		}
@@ -142,14 +146,14 @@ func TestPartitionAndCluster(t *testing.T) {
 func TestDataTableKeys(t *testing.T) {
 	type want struct {
 		name     string
-		typ      Type
+		typ      schemas.Type
 		required bool
 	}
-	version := []want{{ColRunID, String, true}, {ColBatchID, String, true}, {ColExtractedAt, Timestamp, true}}
-	for _, tb := range DataTables() {
-		keys := []want{{"transaction_id", Int64, true}, {"transaction_date", Date, false}}
-		if tb.Name == Transactions {
-			keys = []want{{"id", Int64, true}, {"transaction_date", Date, false}}
+	version := []want{{schemas.ColRunID, schemas.String, true}, {schemas.ColBatchID, schemas.String, true}, {schemas.ColExtractedAt, schemas.Timestamp, true}}
+	for _, tb := range crowdchange.DataTables() {
+		keys := []want{{"transaction_id", schemas.Int64, true}, {"transaction_date", schemas.Date, false}}
+		if tb.Name == crowdchange.Transactions {
+			keys = []want{{"id", schemas.Int64, true}, {"transaction_date", schemas.Date, false}}
 		}
 		for _, w := range append(keys, version...) {
 			c, ok := tb.Column(w.name)
@@ -162,34 +166,34 @@ func TestDataTableKeys(t *testing.T) {
 			}
 		}
 	}
-	for _, tb := range BookkeepingTables() {
-		if tb.Kind != Bookkeeping {
+	for _, tb := range schemas.BookkeepingTables() {
+		if tb.Kind != schemas.Bookkeeping {
 			t.Errorf("%s is in BookkeepingTables with kind %v", tb.Name, tb.Kind)
 		}
-		if _, ok := tb.Column(ColBatchID); ok {
+		if _, ok := tb.Column(schemas.ColBatchID); ok {
 			t.Errorf("bookkeeping table %s has a version column", tb.Name)
 		}
 	}
-	if _, ok := ByName(Checkpoints); !ok {
-		t.Errorf("no table %s", Checkpoints)
+	if _, ok := schemas.ByName(schemas.Checkpoints); !ok {
+		t.Errorf("no table %s", schemas.Checkpoints)
 	}
-	if _, ok := ByName(Runs); !ok {
-		t.Errorf("no table %s", Runs)
+	if _, ok := schemas.ByName(schemas.Runs); !ok {
+		t.Errorf("no table %s", schemas.Runs)
 	}
 }
 
 func TestPathMapHomesExist(t *testing.T) {
-	m := PathMap()
+	m := crowdchange.PathMap()
 	if len(m) == 0 {
 		t.Fatal("PathMap is empty")
 	}
 	for i, p := range m {
-		tb, ok := ByName(p.Table)
+		tb, ok := schemas.ByName(p.Table)
 		if !ok {
 			t.Errorf("%s lives in table %s, which does not exist", p.JSONPath, p.Table)
 			continue
 		}
-		if tb.Kind != Data {
+		if tb.Kind != schemas.Data {
 			t.Errorf("%s lives in %s, a bookkeeping table", p.JSONPath, p.Table)
 		}
 		c, ok := tb.Column(p.Column)
@@ -200,7 +204,7 @@ func TestPathMapHomesExist(t *testing.T) {
 		if list := strings.HasSuffix(p.JSONPath, "[]"); list != c.Repeated {
 			t.Errorf("%s (a list: %t) lives in %s.%s (repeated: %t)", p.JSONPath, list, p.Table, p.Column, c.Repeated)
 		}
-		if got, ok := HomeOf(p.JSONPath); !ok || got != p {
+		if got, ok := crowdchange.HomeOf(p.JSONPath); !ok || got != p {
 			t.Errorf("HomeOf(%s) = %+v, %t; want %+v", p.JSONPath, got, ok, p)
 		}
 		if i > 0 && m[i-1].JSONPath >= p.JSONPath {
@@ -213,11 +217,11 @@ func TestPathMapHomesExist(t *testing.T) {
 // up as a reviewed diff of testdata/duckdb.sql.
 func TestDuckDBSnapshot(t *testing.T) {
 	var b strings.Builder
-	for _, tb := range AllTables() {
+	for _, tb := range schemas.AllTables() {
 		fmt.Fprintf(&b, "-- %s\n%s;\n\n", tb.Description, tb.DuckDBCreate())
 	}
-	for _, tb := range DataTables() {
-		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS\n%s;\n\n", QuoteIdent(tb.CurrentView()), CurrentViewSQL(tb, QuoteIdent))
+	for _, tb := range crowdchange.DataTables() {
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS\n%s;\n\n", schemas.QuoteIdent(tb.CurrentView()), schemas.CurrentViewSQL(tb, schemas.QuoteIdent))
 	}
 	golden(t, "duckdb.sql", []byte(b.String()))
 }

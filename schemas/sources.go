@@ -19,6 +19,9 @@ type SourceInfo struct {
 	// Watched are the streams whose furthest watermark `ccsync status --max-lag` watches: those a
 	// nightly sync moves (or a backfill, before the first sync).
 	Watched []string
+	// Flattenings say how the source's records become rows of its data tables, which become
+	// warehouse tables (SourceDataTables).
+	Flattenings []Flattening
 }
 
 // Stream is one sequence of windows of a source, with its own watermark.
@@ -30,26 +33,38 @@ type Stream struct {
 	Key string
 }
 
-// The sources' names.
-const (
-	CrowdChange = "crowdchange"
-	Donately    = "donately"
-)
-
 // LegacySource is the source of bookkeeping rows written before ccsync had sources (their source
 // column is NULL): they are CrowdChange's, the only source there was.
-const LegacySource = CrowdChange
+const LegacySource = "crowdchange"
 
 var sourceRegistry = map[string]SourceInfo{}
 
-// RegisterSource declares a source. Each source's declarations package calls it from init; a
-// second declaration of the same name panics.
+// RegisterSource declares a source. Each source's declarations package (schemas/crowdchange,
+// schemas/donately, ...) calls it from init, so a program has the tables of the sources it
+// imports. A source without a name, declared twice, whose flattening does not check
+// (Flattening.Check), or with a table name another source or the shared tables already use,
+// panics: a mistake of the declarations that any test catches.
 func RegisterSource(s SourceInfo) {
 	if s.Name == "" {
 		panic("schemas: a source without a name")
 	}
 	if _, dup := sourceRegistry[s.Name]; dup {
 		panic(fmt.Sprintf("schemas: source %s declared twice", s.Name))
+	}
+	taken := map[string]bool{}
+	for _, t := range append(SourceDataTables(), append(QuarantineTables(), BookkeepingTables()...)...) {
+		taken[t.Name] = true
+	}
+	for _, f := range s.Flattenings {
+		if err := f.Check(); err != nil {
+			panic(fmt.Sprintf("schemas: source %s: %v", s.Name, err))
+		}
+		for _, t := range f.Tables {
+			if taken[t.Name] {
+				panic(fmt.Sprintf("schemas: source %s: table %s is already declared", s.Name, t.Name))
+			}
+			taken[t.Name] = true
+		}
 	}
 	sourceRegistry[s.Name] = s
 }
@@ -87,17 +102,4 @@ func (s SourceInfo) StreamNames() []string {
 		out[i] = st.Name
 	}
 	return out
-}
-
-func init() {
-	// CrowdChange's two streams (DESIGN.md, "Two streams, two watermarks").
-	RegisterSource(SourceInfo{Name: CrowdChange, Streams: []Stream{
-		{Name: "date"},
-		{Name: "payout", Key: "payout account"},
-	}, Watched: []string{"date"}})
-	// Donately's: donations by created_at (backfill) and updated_at (sync), and the campaigns and
-	// people changed in a window (transform/donately).
-	RegisterSource(SourceInfo{Name: Donately, Streams: []Stream{
-		{Name: "created"}, {Name: "updated"}, {Name: "campaigns"}, {Name: "people"},
-	}, Watched: []string{"updated", "created"}})
 }

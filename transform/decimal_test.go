@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ccsync/ccsync/transform"
+	"github.com/ccsync/ccsync/transform/transformtest"
 )
 
 func TestParseDecimal(t *testing.T) {
@@ -84,7 +85,7 @@ func TestParseDecimal(t *testing.T) {
 		case err != nil:
 			t.Errorf("ParseDecimal(%q, %d, %d): %v", tc.lit, prec, sc, err)
 		default:
-			if got := decimalString(n, int(sc)); got != tc.want {
+			if got := transformtest.DecimalString(n, int(sc)); got != tc.want {
 				t.Errorf("ParseDecimal(%q, %d, %d) = %s, want %s", tc.lit, prec, sc, got, tc.want)
 			}
 		}
@@ -125,7 +126,7 @@ func FuzzParseDecimal(f *testing.F) {
 		if n.BigInt().Cmp(want) != 0 {
 			t.Fatalf("ParseDecimal(%q) = %v ×10^-9, want %v", lit, n.BigInt(), want)
 		}
-		s := decimalString(n, 9)
+		s := transformtest.DecimalString(n, 9)
 		back, err := transform.ParseDecimal(s, 38, 9)
 		if err != nil || back != n {
 			t.Fatalf("rendering %q back as %q parses to %v, %v", lit, s, back.BigInt(), err)

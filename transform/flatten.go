@@ -67,7 +67,7 @@ func (x *Flattener[T]) Release() { x.e.release() }
 // engine is a Flattener without its type parameter.
 type engine struct {
 	tables []*flatTable
-	known  pathClassifier // the flattening's JSON-path map, for unknown fields
+	known  PathClassifier // the flattening's JSON-path map, for unknown fields
 	issues []string       // values of the record being added that could not be stored
 	rec    recordState
 	added  int // records since the last NewRecords
@@ -218,7 +218,7 @@ func newEngine(mem memory.Allocator, f schemas.Flattening, model reflect.Type) (
 	if model.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("transform: the %s model %s is not a struct", f.Record, model)
 	}
-	e := &engine{known: classify(f.PathMap()), stats: Stats{Rows: map[string]int64{}}}
+	e := &engine{known: Classify(f.PathMap()), stats: Stats{Rows: map[string]int64{}}}
 	for _, def := range f.Tables {
 		t, err := e.planTable(mem, f, def, model)
 		if err != nil {
@@ -427,7 +427,7 @@ func planRows(f schemas.Flattening, def schemas.Table, rs schemas.RowSource, mod
 func (e *engine) add(rec unsafe.Pointer, raw []byte, decodeErr error, m Meta) {
 	e.rec = recordState{raw: raw, decodeErr: decodeErr, runID: m.RunID, batchID: m.BatchID,
 		extracted: arrow.Timestamp(m.ExtractedAt.UnixMicro())}
-	e.rec.unknown, e.rec.unknownErr = e.known.unknownPaths(raw)
+	e.rec.unknown, e.rec.unknownErr = e.known.UnknownPaths(raw)
 	e.issues = e.issues[:0]
 	for _, t := range e.tables {
 		for _, r := range t.rows {

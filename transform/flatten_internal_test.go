@@ -4,19 +4,30 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/schemas"
+	crowdchangeschema "github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
-// Every column of every batch table is filled by something the Builder's plan holds: a leaf of a
-// row source, a derivation, the record's own columns or the quarantine's. NewBuilder refuses a
-// column nothing fills (schemas.Flattening.Check); this test looks at what was planned.
+// Every column of every table of CrowdChange's flattening is filled by something the Flattener's
+// plan holds: a leaf of a row source, a derivation or the record's own columns, and every column of
+// the quarantine by the Quarantine. NewFlattener refuses a column nothing fills
+// (schemas.Flattening.Check); this test looks at what was planned.
 func TestEveryColumnIsFilled(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	b := NewBuilder(mem)
-	defer b.Release()
+	fl, err := NewFlattener[crowdchange.Transaction](mem, crowdchangeschema.Flattening())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Release()
+	q, err := NewQuarantine(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Release()
 
-	for _, ft := range b.transactions.e.tables {
+	for _, ft := range fl.e.tables {
 		filled := make([]bool, len(ft.cols))
 		var leaves func(o *objectPlan)
 		leaves = func(o *objectPlan) {
@@ -45,7 +56,7 @@ func TestEveryColumnIsFilled(t *testing.T) {
 			}
 		}
 	}
-	if got, want := len(b.quarantine.cols), len(b.quarantine.def.Columns); got != want {
+	if got, want := len(q.rows.cols), len(q.rows.def.Columns); got != want {
 		t.Errorf("the quarantine fills %d columns of %d", got, want)
 	}
 }
@@ -53,7 +64,7 @@ func TestEveryColumnIsFilled(t *testing.T) {
 func TestSettingAColumnTwicePanics(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	def, _ := schemas.ByName(schemas.Transactions)
+	def, _ := schemas.ByName(crowdchangeschema.Transactions)
 	var issues []string
 	tb := newTable(mem, def, &issues)
 	defer tb.rb.Release()

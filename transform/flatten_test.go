@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/schemas"
 	"github.com/ccsync/ccsync/transform"
+	"github.com/ccsync/ccsync/transform/transformtest"
 )
 
 // A second source, declared exactly as CrowdChange is: its own Go model (shaped like a Donately
@@ -171,14 +169,14 @@ func TestSecondSourceGolden(t *testing.T) {
 		t.Errorf("Len = %d, want 2", fl.Len())
 	}
 	recs := fl.NewRecords()
-	got := renderRecordsOf(f.Tables, recs)
+	got := transformtest.RenderRecords(f.Tables, recs)
 	for i, r := range recs {
 		if !r.Schema().Equal(f.Tables[i].ArrowSchema()) {
 			t.Errorf("record %d does not have %s's schema", i, f.Tables[i].Name)
 		}
 		r.Release()
 	}
-	checkGolden(t, "second_source.golden.jsonl", got)
+	transformtest.Golden(t, "second_source.golden.jsonl", got, *update)
 
 	s := fl.Stats()
 	want := transform.Stats{Transactions: 2, UnknownFields: 1, Invalid: 1,
@@ -204,29 +202,6 @@ func equalRows(a, b map[string]int64) bool {
 		}
 	}
 	return true
-}
-
-// checkGolden compares got with testdata/name (go test -update rewrites it).
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("reading the golden file (run go test -update to write it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < max(len(gl), len(wl)); i++ {
-			if i >= len(gl) || i >= len(wl) || gl[i] != wl[i] {
-				t.Fatalf("records differ from %s from line %d (go test -update rewrites it)", golden, i+1)
-			}
-		}
-	}
 }
 
 // A declaration that does not fit the model is refused when the Flattener is made, naming what
@@ -314,33 +289,6 @@ func TestMisdeclaredFlatteningIsRefused(t *testing.T) {
 	}
 }
 
-// The Builder's Flattener is the same engine: CrowdChange's declarations build with it directly.
-func TestCrowdChangeFlattenerMatchesBuilder(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	f := schemas.CrowdChangeFlattening()
-	fl, err := transform.NewFlattener[extract.Transaction](mem, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fl.Release()
-	b := transform.NewBuilder(mem)
-	defer b.Release()
-	for _, x := range exampleFetched(t) {
-		fl.Add(&x.Tx, x.Raw, x.Err, testMeta)
-		b.Add(x, testMeta)
-	}
-	got, want := fl.NewRecords(), b.NewRecords()
-	defer func() {
-		for _, r := range slices.Concat(got, want) {
-			r.Release()
-		}
-	}()
-	if !bytes.Equal(renderRecordsOf(f.Tables, got), renderRecords(want[:len(f.Tables)])) {
-		t.Error("the Flattener of CrowdChange's declarations and the Builder make different rows")
-	}
-}
-
 // The Go shapes a model may use, beyond CrowdChange's: promoted fields of embedded structs (a
 // nil embedded pointer leaves its fields null), untagged fields matched as encoding/json matches
 // them, narrower integers, a database/sql Null type, and a list of pointers with a nil element
@@ -401,7 +349,7 @@ func TestModelShapes(t *testing.T) {
 		fl.Add(&records[i], []byte(`{}`), nil, testMeta)
 	}
 	recs := fl.NewRecords()
-	got := string(renderRecordsOf(f.Tables, recs))
+	got := string(transformtest.RenderRecords(f.Tables, recs))
 	for _, r := range recs {
 		r.Release()
 	}

@@ -18,12 +18,13 @@ const (
 	leafPath               // a mapped leaf: the whole value lives in one column
 )
 
-// pathClassifier classifies every mapped path of a source and every prefix of one.
-type pathClassifier map[string]pathKind
+// PathClassifier classifies every mapped path of a source and every prefix of one: it finds the
+// leaves of a record that have no home (UnknownPaths).
+type PathClassifier map[string]pathKind
 
-// classify builds the classifier of a JSON-path → column map (schemas.Flattening.PathMap).
-func classify(m []schemas.Mapping) pathClassifier {
-	known := pathClassifier{}
+// Classify builds the classifier of a JSON-path → column map (schemas.Flattening.PathMap).
+func Classify(m []schemas.Mapping) PathClassifier {
+	known := PathClassifier{}
 	for _, mp := range m {
 		p := mp.JSONPath
 		for i := 0; i < len(p); i++ {
@@ -38,23 +39,17 @@ func classify(m []schemas.Mapping) pathClassifier {
 	return known
 }
 
-// knownPaths classifies CrowdChange's transaction (schemas.PathMap).
-var knownPaths = classify(schemas.PathMap())
-
 // maxDepth bounds the nesting UnknownPaths follows; a transaction is about seven levels deep.
 const maxDepth = 1000
 
-// UnknownPaths returns the JSON paths of the leaves of a transaction object that have no home in
-// schemas.HomeOf: array indexes written as "[]", sorted, each once. A leaf is a scalar (null
+// UnknownPaths returns the JSON paths of the leaves of a record that have no home in the map
+// c was made of: array indexes written as "[]", sorted, each once. A leaf is a scalar (null
 // included), or an empty object or array. A mapped leaf is taken whole (a custom question's
 // content may be any JSON value), a null or an empty object or array at a path the map knows as an
 // object or array is fine, and any other value at a path the map does not know as a leaf is
 // reported at its path (or at the paths of its own leaves). It fails if raw is not a JSON object;
 // its errors never contain values.
-func UnknownPaths(raw []byte) ([]string, error) { return knownPaths.unknownPaths(raw) }
-
-// unknownPaths is UnknownPaths for the source whose paths c classifies.
-func (c pathClassifier) unknownPaths(raw []byte) ([]string, error) {
+func (c PathClassifier) UnknownPaths(raw []byte) ([]string, error) {
 	w := walker{known: c, data: raw, path: make([]byte, 0, 256)}
 	w.space()
 	if w.i >= len(w.data) || w.data[w.i] != '{' {
@@ -76,7 +71,7 @@ func (c pathClassifier) unknownPaths(raw []byte) ([]string, error) {
 
 // walker is a validating single-pass JSON scanner that follows the path of every value.
 type walker struct {
-	known   pathClassifier
+	known   PathClassifier
 	data    []byte
 	i       int
 	path    []byte

@@ -9,9 +9,10 @@ import (
 	"cloud.google.com/go/bigquery"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 const (
@@ -77,13 +78,13 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	want := truthState(t, api.Truth(yearFrom, yearTo))
 	assertState(t, "BigQuery backfill", bqState(t, bq), want)
 	rows := map[string]int{}
-	for _, tb := range schemas.DataTables() {
+	for _, tb := range crowdchange.DataTables() {
 		rows[tb.Name] = bqCount(t, bq, tb.Name)
 	}
-	if rows[schemas.Transactions] != 1200 || rows[schemas.RawTransactions] != 1200 {
+	if rows[crowdchange.Transactions] != 1200 || rows[crowdchange.RawTransactions] != 1200 {
 		t.Errorf("rows per table: %v", rows)
 	}
-	for _, tb := range []string{schemas.Transactions, schemas.TransactionItem, schemas.CustomData} {
+	for _, tb := range []string{crowdchange.Transactions, crowdchange.TransactionItem, crowdchange.CustomData} {
 		if n := bq.LoadJobs(bqDataset, tb); n != 4 {
 			t.Errorf("%s: %d load jobs for 365 windows in batches of 100, want 4", tb, n)
 		}
@@ -93,7 +94,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "365 skipped") {
 		t.Fatalf("second backfill exited %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if n := bqCount(t, bq, schemas.Transactions); n != 1200 {
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 1200 {
 		t.Errorf("a run that skips everything loaded rows: %d", n)
 	}
 
@@ -101,7 +102,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("forced backfill exited %d: %s", r.code, r.stderr)
 	}
-	if n := bqCount(t, bq, schemas.Transactions); n != 2400 {
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 2400 {
 		t.Errorf("%d transaction versions after --force, want 2400", n)
 	}
 	assertState(t, "BigQuery forced backfill", bqState(t, bq), want)
@@ -117,9 +118,9 @@ func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
 	onTable := func(table string) func(bqtest.Call) bool {
 		return func(c bqtest.Call) bool { return c.Table == table && c.JobType == bqtest.JobTypeLoad }
 	}
-	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertUnavailable, Times: 2, Match: onTable(schemas.TransactionItem)})
-	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertResponseLost, Match: onTable(schemas.Transactions)})
-	bq.InjectFault(bqtest.Fault{Kind: bqtest.JobBackendError, Match: onTable(schemas.CustomData)})
+	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertUnavailable, Times: 2, Match: onTable(crowdchange.TransactionItem)})
+	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertResponseLost, Match: onTable(crowdchange.Transactions)})
+	bq.InjectFault(bqtest.Fault{Kind: bqtest.JobBackendError, Match: onTable(crowdchange.CustomData)})
 	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertRateLimited, Match: onTable(schemas.Checkpoints)})
 	r := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}.run(t, append(bqArgs(bq),
 		"--api-url", url, "--rate", "2000", "--burst", "100", "--log-level", "warn",
@@ -131,15 +132,15 @@ func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
 		t.Fatalf("%d injected faults never fired", n)
 	}
 	assertState(t, "BigQuery with faults", bqState(t, bq), truthState(t, api.Truth(yearFrom, yearTo)))
-	if n := bqCount(t, bq, schemas.Transactions); n != 1500 {
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 1500 {
 		t.Errorf("%d transaction rows, want 1500: a retried load appended twice", n)
 	}
 	reused, second := false, false
 	for _, j := range bq.Jobs() {
-		if j.Table == schemas.Transactions && j.InsertAttempts == 2 {
+		if j.Table == crowdchange.Transactions && j.InsertAttempts == 2 {
 			reused = true
 		}
-		if j.Table == schemas.CustomData && strings.HasSuffix(j.ID, "-2") && j.ErrorReason == "" {
+		if j.Table == crowdchange.CustomData && strings.HasSuffix(j.ID, "-2") && j.ErrorReason == "" {
 			second = true
 		}
 	}
@@ -165,7 +166,7 @@ func TestBigQueryPermanentErrorExits1(t *testing.T) {
 	before := bqCount(t, bq, schemas.Checkpoints)
 	state := bqState(t, bq)
 
-	bq.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == schemas.TransactionItem }})
+	bq.InjectFault(bqtest.Fault{Kind: bqtest.JobInvalid, Match: func(c bqtest.Call) bool { return c.Table == crowdchange.TransactionItem }})
 	r := c.run(t, append(base, "backfill", "--from", "2025-02-01", "--to", "2025-02-28")...)
 	if r.code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s", r.code, exitFailed, r.stderr)

@@ -11,10 +11,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
+	crowdchangeschema "github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 var (
@@ -42,7 +43,9 @@ func rowCount(t *testing.T, path, table string) int {
 func checkpointCount(t *testing.T, path string) int { return rowCount(t, path, schemas.Checkpoints) }
 
 // versionCount counts transaction versions (rows of transactions, not of the current view).
-func versionCount(t *testing.T, path string) int { return rowCount(t, path, schemas.Transactions) }
+func versionCount(t *testing.T, path string) int {
+	return rowCount(t, path, crowdchangeschema.Transactions)
+}
 
 // A year from a faulty API lands exactly: the views equal the sandbox's ground truth, a second
 // run skips everything, and --force appends new versions without changing the views.
@@ -191,7 +194,7 @@ func TestExampleTransactionLandsLosslessly(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	var page extract.Page
+	var page crowdchange.Page
 	if err := json.Unmarshal(crowdchangetest.ExamplePage(), &page); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 )
 
 // verify exits 0 when the warehouse equals the API and 5, listing every difference, when it does

@@ -18,6 +18,7 @@ import (
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/donately"
 )
 
 // The Donately source gives the same guarantees as CrowdChange, shown by the same kinds of tests
@@ -82,7 +83,7 @@ func donatelyViewState(t *testing.T, path string) donatelyState {
 	}
 	defer d.Close()
 	s := donatelyState{Cents: map[string]int64{}, N: map[string]int{}}
-	rows, err := d.DB().Query(`SELECT currency, status, count(*), sum(amount_in_cents) FROM ` + schemas.QuoteIdent(schemas.DonatelyDonations+"_current") + ` GROUP BY ALL`)
+	rows, err := d.DB().Query(`SELECT currency, status, count(*), sum(amount_in_cents) FROM ` + schemas.QuoteIdent(donately.Donations+"_current") + ` GROUP BY ALL`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestDonatelyFaultyYearMatchesGroundTruth(t *testing.T) {
 	if !strings.Contains(r.stdout, "367 committed of 367") { // 365 days, campaigns, people
 		t.Errorf("summary does not say 367 windows were committed:\n%s", r.stdout)
 	}
-	if n, all := rowCount(t, db, schemas.DonatelyCampaigns), srv.TruthAll().Campaigns; n == 0 || n > all {
+	if n, all := rowCount(t, db, donately.Campaigns), srv.TruthAll().Campaigns; n == 0 || n > all {
 		t.Errorf("%d campaign versions, want 1..%d (the sandbox's campaigns updated before the range's end)", n, all)
 	}
 
@@ -162,7 +163,7 @@ func TestDonatelyFaultyYearMatchesGroundTruth(t *testing.T) {
 	if r = c.run(t, append(args, "--force")...); r.code != 0 {
 		t.Fatalf("forced backfill exited %d: %s", r.code, r.stderr)
 	}
-	if n := rowCount(t, db, schemas.DonatelyDonations); n != 2*want.Count {
+	if n := rowCount(t, db, donately.Donations); n != 2*want.Count {
 		t.Errorf("donately_donations has %d versions after --force, want %d", n, 2*want.Count)
 	}
 	assertDonatelyState(t, "forced backfill", donatelyViewState(t, db), want)
@@ -266,7 +267,7 @@ func TestDonatelyKilledBackfillResumesToGroundTruth(t *testing.T) {
 		t.Fatal("the final run failed")
 	}
 	assertDonatelyState(t, "after kills", donatelyViewState(t, db), donatelyTruthState(srv.Truth(yearFrom, to)))
-	if n := rowCount(t, db, schemas.DonatelyDonations); n != 500 {
+	if n := rowCount(t, db, donately.Donations); n != 500 {
 		t.Errorf("donately_donations holds %d versions, want exactly 500", n)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 )
 
 // killSwitch counts the API requests of the current process and fires when the n-th arrives.

@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
 )

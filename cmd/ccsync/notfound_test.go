@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 )
 
 // A base URL where no API answers (404) is a configuration error: exit 2 at the key check, with a

@@ -19,7 +19,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 )
 
 func newBarClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }

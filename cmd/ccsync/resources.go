@@ -9,7 +9,8 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
 )
@@ -17,7 +18,7 @@ import (
 // apiClient builds the API client: against the in-process sandbox with --sandbox, else the
 // configured API. It checks the key with one request before any work, so that a wrong key stops
 // the run within seconds and before anything is written.
-func (inv *invocation) apiClient(ctx context.Context, extra ...extract.Option) (*extract.Client, error) {
+func (inv *invocation) apiClient(ctx context.Context, extra ...extract.Option) (*crowdchange.Client, error) {
 	if inv.cfg.Sandbox.Enabled {
 		url, err := inv.startSandbox()
 		if err != nil {
@@ -34,7 +35,7 @@ func (inv *invocation) apiClient(ctx context.Context, extra ...extract.Option) (
 		opts = append(opts, extract.WithObserver(inv.bar.BackingOff))
 	}
 	opts = append(opts, extra...)
-	c, err := extract.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
+	c, err := crowdchange.NewClient(inv.cfg.API, inv.log.WithField("component", "extract"), opts...)
 	if err != nil {
 		return nil, usagef(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
 	"github.com/ccsync/ccsync/load/pipeline"
 	"github.com/ccsync/ccsync/load/verify"
-	"github.com/ccsync/ccsync/transform/crowdchange"
+	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
 	transformdonately "github.com/ccsync/ccsync/transform/donately"
 )
 
@@ -22,7 +22,7 @@ type platform interface {
 }
 
 var (
-	_ platform = (*crowdchange.Source)(nil)
+	_ platform = (*transformcrowdchange.Source)(nil)
 	_ platform = (*transformdonately.Source)(nil)
 )
 
@@ -54,7 +54,7 @@ func (inv *invocation) platform(ctx context.Context, verifying bool) (platform, 
 		if err != nil {
 			return nil, err
 		}
-		return crowdchange.NewSource(c), nil
+		return transformcrowdchange.NewSource(c), nil
 	}
 }
 

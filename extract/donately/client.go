@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,9 +69,7 @@ func NewClient(cfg config.Donately, api config.API, log *logrus.Entry, opts ...e
 		return nil, fmt.Errorf("configuring the Donately client: %w", err)
 	}
 	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
+		log = extract.DiscardLog()
 	}
 	api.SetDefaults()
 	hcfg := extract.HTTPConfigOf("donately", api)
@@ -408,7 +405,7 @@ func (c *Client) fetchPage(ctx context.Context, rs resource, q url.Values, log *
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := decodeAPIError(resp.StatusCode, resp.Header, resp.Body, c.redact)
 		if apiErr.Transient() {
-			return nil, resp.Attempts, fmt.Errorf("giving up after %d attempts: %w", resp.Attempts, apiErr)
+			return nil, resp.Attempts, extract.GivingUp(resp.Attempts, apiErr)
 		}
 		return nil, resp.Attempts, apiErr
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/extract/donately"
 	"golang.org/x/time/rate"
 )
@@ -706,7 +707,7 @@ func TestSharedLimiterAndCounters(t *testing.T) {
 	if _, err := h.client.Donations(context.Background(), donately.Filter{}); err != nil {
 		t.Fatal(err)
 	}
-	cc, err := extract.NewClient(config.API{URL: h.api.URL, Key: "ck_test_key_123"}, nil, extract.WithLimiter(limiter))
+	cc, err := crowdchange.NewClient(config.API{URL: h.api.URL, Key: "ck_test_key_123"}, nil, extract.WithLimiter(limiter))
 	if err != nil {
 		t.Fatal(err)
 	}

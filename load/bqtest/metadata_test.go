@@ -13,6 +13,7 @@ import (
 
 	"github.com/ccsync/ccsync/load/bqtest"
 	"github.com/ccsync/ccsync/schemas"
+	"github.com/ccsync/ccsync/schemas/crowdchange"
 )
 
 func TestDatasetInsertGetDuplicate(t *testing.T) {
@@ -265,14 +266,14 @@ func TestCurrentViewsOfCCSync(t *testing.T) {
 	srv, c := start(t, bqtest.Options{})
 	ctx := context.Background()
 	createDataset(t, c)
-	for _, name := range []string{schemas.Transactions, schemas.TransactionItem, schemas.Checkpoints} {
+	for _, name := range []string{crowdchange.Transactions, crowdchange.TransactionItem, schemas.Checkpoints} {
 		tb, _ := schemas.ByName(name)
 		if err := c.Dataset(testDataset).Table(name).Create(ctx, &bigquery.TableMetadata{Schema: bqSchema(tb), Description: tb.Description}); err != nil {
 			t.Fatalf("creating %s: %v", name, err)
 		}
 	}
 	ref := func(name string) string { return "`" + testProject + "." + testDataset + "." + name + "`" }
-	for _, name := range []string{schemas.Transactions, schemas.TransactionItem} {
+	for _, name := range []string{crowdchange.Transactions, crowdchange.TransactionItem} {
 		tb, _ := schemas.ByName(name)
 		err := c.Dataset(testDataset).Table(tb.CurrentView()).Create(ctx, &bigquery.TableMetadata{ViewQuery: schemas.CurrentViewSQL(tb, ref)})
 		if err != nil {
@@ -311,13 +312,13 @@ func TestCurrentViewsOfCCSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txTable, _ := schemas.ByName(schemas.Transactions)
+	txTable, _ := schemas.ByName(crowdchange.Transactions)
 	if md.Type != bigquery.ViewTable || !strings.Contains(md.ViewQuery, "QUALIFY") || len(md.Schema) != len(txTable.Columns) {
 		t.Errorf("view metadata: type %q, %d fields, query %q", md.Type, len(md.Schema), md.ViewQuery)
 	}
 	// A column added to the table shows through the views (SELECT * is expanded at query time).
 	added := append(bqSchema(txTable), &bigquery.FieldSchema{Name: "added_later", Type: bigquery.StringFieldType})
-	if _, err := c.Dataset(testDataset).Table(schemas.Transactions).Update(ctx, bigquery.TableMetadataToUpdate{Schema: added}, ""); err != nil {
+	if _, err := c.Dataset(testDataset).Table(crowdchange.Transactions).Update(ctx, bigquery.TableMetadataToUpdate{Schema: added}, ""); err != nil {
 		t.Fatalf("adding a column: %v", err)
 	}
 	got = readAll(t, c, "SELECT id, added_later FROM `proj.ds.transactions_current`")

@@ -12,14 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/sirupsen/logrus"
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
-	"github.com/ccsync/ccsync/extract/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdchange"
+	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
+	crowdchangeschema "github.com/ccsync/ccsync/schemas/crowdchange"
 	"github.com/ccsync/ccsync/transform"
 )
 
@@ -56,7 +59,7 @@ type exampleFetcher struct {
 
 func newExampleFetcher(t *testing.T, clock *fakeClock, perWindow time.Duration, every int) *exampleFetcher {
 	t.Helper()
-	var page extract.Page
+	var page crowdchange.Page
 	if err := json.Unmarshal(crowdchangetest.ExamplePage(), &page); err != nil {
 		t.Fatal(err)
 	}
@@ -66,45 +69,63 @@ func newExampleFetcher(t *testing.T, clock *fakeClock, perWindow time.Duration, 
 // exampleFetcher is a CrowdChange source as the run loop sees it.
 var _ Source = (*exampleFetcher)(nil)
 
-func (f *exampleFetcher) Name() string    { return schemas.CrowdChange }
+func (f *exampleFetcher) Name() string    { return crowdchangeschema.Name }
 func (f *exampleFetcher) Records() string { return "transactions" }
 func (f *exampleFetcher) PlanBackfill(r config.Run) (extract.Plan, error) {
-	return extract.PlanBackfill(r)
+	return crowdchange.PlanBackfill(r)
 }
 func (f *exampleFetcher) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
-	return extract.PlanSync(cps, r, now)
+	return crowdchange.PlanSync(cps, r, now)
 }
 func (f *exampleFetcher) Stats() extract.Stats    { return extract.Stats{} }
-func (f *exampleFetcher) Tables() []schemas.Table { return schemas.BatchTables() }
+func (f *exampleFetcher) Tables() []schemas.Table { return crowdchangeschema.BatchTables() }
 func (f *exampleFetcher) NewBuilder(mem memory.Allocator) Builder {
-	return exampleBuilder{transform.NewBuilder(mem)}
+	txs, err := transform.NewFlattener[crowdchange.Transaction](mem, crowdchangeschema.Flattening())
+	if err != nil {
+		panic(err)
+	}
+	q, err := transform.NewQuarantine(mem)
+	if err != nil {
+		panic(err)
+	}
+	return exampleBuilder{txs, q}
 }
 
-type exampleBuilder struct{ *transform.Builder }
+// exampleBuilder fills CrowdChange's batch tables from the example transaction (no quarantine).
+type exampleBuilder struct {
+	txs *transform.Flattener[crowdchange.Transaction]
+	q   *transform.Quarantine
+}
 
 func (b exampleBuilder) AddWindow(f extract.WindowFetch, m transform.Meta) {
-	for _, t := range f.(*extract.WindowResult).Transactions {
-		b.Add(t, m)
+	for _, t := range f.(*crowdchange.WindowResult).Transactions {
+		b.txs.Add(&t.Tx, t.Raw, t.Err, m)
 	}
 }
+func (b exampleBuilder) Len() int               { return b.txs.Len() }
+func (b exampleBuilder) Stats() transform.Stats { return b.txs.Stats() }
+func (b exampleBuilder) NewRecords() []arrow.Record {
+	return append(b.txs.NewRecords(), b.q.NewRecord())
+}
+func (b exampleBuilder) Release() { b.txs.Release(); b.q.Release() }
 
 func (f *exampleFetcher) Fetch(ctx context.Context, w extract.Window) (extract.WindowFetch, error) {
 	if f.fail != nil {
 		return nil, f.fail
 	}
 	f.clock.Advance(f.perWindow)
-	res := &extract.WindowResult{Window: w, Pages: 1}
+	res := &crowdchange.WindowResult{Window: w, Pages: 1}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.calls%f.every == 0 {
-		var tx extract.Transaction
+		var tx crowdchange.Transaction
 		if err := json.Unmarshal(f.raw, &tx); err != nil {
 			return nil, err
 		}
 		tx.ID = f.nextID
 		f.nextID++
-		res.Transactions = append(res.Transactions, extract.Fetched{ID: tx.ID, Raw: f.raw, Tx: tx})
+		res.Transactions = append(res.Transactions, crowdchange.Fetched{ID: tx.ID, Raw: f.raw, Tx: tx})
 	}
 	return res, nil
 }
@@ -195,7 +216,7 @@ func TestBatcherTenYearsDailyWindowsUsesFewLoadJobs(t *testing.T) {
 			if tl.Windows != len(windows) || sink.windows != len(windows) {
 				t.Fatalf("committed %d windows (%d checkpoints), want %d", tl.Windows, sink.windows, len(windows))
 			}
-			for _, table := range []string{schemas.Transactions, schemas.TransactionItem, schemas.CustomData, schemas.RawTransactions} {
+			for _, table := range []string{crowdchangeschema.Transactions, crowdchangeschema.TransactionItem, crowdchangeschema.CustomData, crowdchangeschema.RawTransactions} {
 				if n := sink.jobs[table]; n == 0 || n > 150 {
 					t.Errorf("%s: %d load jobs, want 1..150", table, n)
 				}
@@ -305,8 +326,8 @@ func TestUnknownFieldsAreCountedNotFatal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tl.Records != 4 || tl.Unknown != 8 || tl.Invalid != 0 || tl.Rows[schemas.RawTransactions] != 4 {
-		t.Errorf("transactions %d, unknown fields %d (want 2 per transaction), invalid %d, raw rows %d", tl.Records, tl.Unknown, tl.Invalid, tl.Rows[schemas.RawTransactions])
+	if tl.Records != 4 || tl.Unknown != 8 || tl.Invalid != 0 || tl.Rows[crowdchangeschema.RawTransactions] != 4 {
+		t.Errorf("transactions %d, unknown fields %d (want 2 per transaction), invalid %d, raw rows %d", tl.Records, tl.Unknown, tl.Invalid, tl.Rows[crowdchangeschema.RawTransactions])
 	}
 	var out strings.Builder
 	printSummary(&out, load.Run{Source: "crowdchange", RunID: "run1", Verb: "backfill", Outcome: "done"}, tl, extract.Stats{}, "transactions", 4, 0)

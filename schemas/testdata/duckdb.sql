@@ -476,7 +476,7 @@ CREATE TABLE IF NOT EXISTS "raw_donately_people" (
   "_extracted_at" TIMESTAMPTZ NOT NULL
 );
 
--- Items the API sent that are not transactions ccsync can version (no readable numeric id), kept whole with the window, page and position they came in and why; their window is committed without them.
+-- Items the API sent that are not records ccsync can version (no readable id), kept whole with the window, page and position they came in and why; their window is committed without them.
 CREATE TABLE IF NOT EXISTS "quarantine" (
   "stream" VARCHAR NOT NULL,
   "payout_account" VARCHAR,

@@ -1,6 +1,3 @@
-// Package crowdchange assembles the CrowdChange source the run loop (package load/pipeline) runs:
-// windows planned by transaction date or payout date (package extract), fetched by the CrowdChange
-// client, turned into rows by transform.Builder.
 package crowdchange
 
 import (
@@ -13,21 +10,23 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
+	crowdchangeapi "github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
 	"github.com/ccsync/ccsync/load/verify"
 	"github.com/ccsync/ccsync/schemas"
+	crowdchangeschema "github.com/ccsync/ccsync/schemas/crowdchange"
 	"github.com/ccsync/ccsync/transform"
 )
 
-// Fetcher is what the source needs of the API: *extract.Client.
+// Fetcher is what the source needs of the API: *crowdchangeapi.Client.
 type Fetcher interface {
-	FetchWindow(ctx context.Context, w extract.Window) (*extract.WindowResult, error)
+	FetchWindow(ctx context.Context, w extract.Window) (*crowdchangeapi.WindowResult, error)
 	Stats() extract.Stats
 }
 
 var (
-	_ Fetcher         = (*extract.Client)(nil)
+	_ Fetcher         = (*crowdchangeapi.Client)(nil)
 	_ pipeline.Source = (*Source)(nil)
 )
 
@@ -39,19 +38,21 @@ type Source struct {
 // NewSource returns the CrowdChange source reading through api.
 func NewSource(api Fetcher) *Source { return &Source{api: api} }
 
-// Name is schemas.CrowdChange.
-func (s *Source) Name() string { return schemas.CrowdChange }
+// Name is crowdchangeschema.Name.
+func (s *Source) Name() string { return crowdchangeschema.Name }
 
 // Records names CrowdChange's records.
 func (s *Source) Records() string { return "transactions" }
 
-// PlanBackfill plans by transaction date or payout date (extract.PlanBackfill).
-func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) { return extract.PlanBackfill(r) }
+// PlanBackfill plans by transaction date or payout date (crowdchangeapi.PlanBackfill).
+func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) {
+	return crowdchangeapi.PlanBackfill(r)
+}
 
 // PlanSync plans the date stream from its watermark and the payout stream per account
-// (extract.PlanSync).
+// (crowdchangeapi.PlanSync).
 func (s *Source) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
-	return extract.PlanSync(cps, r, now)
+	return crowdchangeapi.PlanSync(cps, r, now)
 }
 
 // Fetch reads one window's transactions.
@@ -66,19 +67,19 @@ func (s *Source) Fetch(ctx context.Context, w extract.Window) (extract.WindowFet
 // Stats are the client's counters.
 func (s *Source) Stats() extract.Stats { return s.api.Stats() }
 
-// Tables are schemas.BatchTables, the order transform.Builder's records come in.
-func (s *Source) Tables() []schemas.Table { return schemas.BatchTables() }
+// Tables are crowdchangeschema.BatchTables, the order Builder's records come in.
+func (s *Source) Tables() []schemas.Table { return crowdchangeschema.BatchTables() }
 
-// NewBuilder returns a transform.Builder that takes whole windows.
+// NewBuilder returns a Builder that takes whole windows.
 func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
-	return windowBuilder{transform.NewBuilder(mem)}
+	return windowBuilder{NewBuilder(mem)}
 }
 
 // windowBuilder adds a fetched window's transactions and quarantined items.
-type windowBuilder struct{ *transform.Builder }
+type windowBuilder struct{ *Builder }
 
 func (b windowBuilder) AddWindow(f extract.WindowFetch, m transform.Meta) {
-	res, ok := f.(*extract.WindowResult)
+	res, ok := f.(*crowdchangeapi.WindowResult)
 	if !ok {
 		panic(fmt.Sprintf("crowdchange: a %T is not a CrowdChange window", f)) // a wiring mistake
 	}
@@ -102,7 +103,7 @@ func (s *Source) Amounts() []string { return []string{"total_paid", "donation", 
 
 // Facts are a fetched window's transactions as verify compares them.
 func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
-	res, ok := f.(*extract.WindowResult)
+	res, ok := f.(*crowdchangeapi.WindowResult)
 	if !ok {
 		panic(fmt.Sprintf("crowdchange: a %T is not a CrowdChange window", f))
 	}
@@ -128,7 +129,7 @@ func (s *Source) WarehouseQuery(ref func(string) string, from, to time.Time) str
 FROM %s AS t
 JOIN %s AS r ON r.transaction_id = t.id AND r.%s = t.%s AND r.%s = t.%s
 WHERE (t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s') OR t.date IS NULL`,
-		ref(schemas.Transactions+"_current"), ref(schemas.RawTransactions+"_current"),
+		ref(crowdchangeschema.Transactions+"_current"), ref(crowdchangeschema.RawTransactions+"_current"),
 		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
 		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/load/pipeline"
 	"github.com/ccsync/ccsync/schemas"
+	donatelyschema "github.com/ccsync/ccsync/schemas/donately"
 	"github.com/ccsync/ccsync/transform"
 )
 
-// donationRow is a donation as its tables store it (schemas.DonatelyDonationsFlattening): the
+// donationRow is a donation as its tables store it (donatelyschema.DonationsFlattening): the
 // API's fields, the currency upper-cased, and two fields the API does not send, derived here.
 type donationRow struct {
 	donately.Donation
@@ -56,7 +57,7 @@ func newDonationRow(d *donately.Donation) donationRow {
 // tables are the tables of a Donately batch, in the order builder.NewRecords returns them.
 func tables() []schemas.Table {
 	var out []schemas.Table
-	for _, f := range []schemas.Flattening{schemas.DonatelyDonationsFlattening(), schemas.DonatelyCampaignsFlattening(), schemas.DonatelyPeopleFlattening()} {
+	for _, f := range []schemas.Flattening{donatelyschema.DonationsFlattening(), donatelyschema.CampaignsFlattening(), donatelyschema.PeopleFlattening()} {
 		out = append(out, f.Tables...)
 	}
 	q, _ := schemas.ByName(schemas.QuarantineTable)
@@ -86,14 +87,14 @@ type builder struct {
 func newBuilder(mem memory.Allocator) (*builder, error) {
 	b := &builder{}
 	var err error
-	if b.donations, err = transform.NewFlattener[donationRow](mem, schemas.DonatelyDonationsFlattening()); err != nil {
+	if b.donations, err = transform.NewFlattener[donationRow](mem, donatelyschema.DonationsFlattening()); err != nil {
 		return nil, err
 	}
-	if b.campaigns, err = transform.NewFlattener[donately.Campaign](mem, schemas.DonatelyCampaignsFlattening()); err != nil {
+	if b.campaigns, err = transform.NewFlattener[donately.Campaign](mem, donatelyschema.CampaignsFlattening()); err != nil {
 		b.Release()
 		return nil, err
 	}
-	if b.people, err = transform.NewFlattener[donately.Person](mem, schemas.DonatelyPeopleFlattening()); err != nil {
+	if b.people, err = transform.NewFlattener[donately.Person](mem, donatelyschema.PeopleFlattening()); err != nil {
 		b.Release()
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func (s *Source) WarehouseQuery(ref func(string) string, from, to time.Time) str
 FROM %s AS d
 JOIN %s AS r ON r.donation_id = d.id AND r.%s = d.%s AND r.%s = d.%s
 WHERE (d.created_at >= TIMESTAMP '%s' AND d.created_at < TIMESTAMP '%s') OR d.created_at IS NULL`,
-		ref(schemas.DonatelyDonations+"_current"), ref(schemas.RawDonatelyDonations+"_current"),
+		ref(donatelyschema.Donations+"_current"), ref(donatelyschema.RawDonations+"_current"),
 		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
 		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
 }

@@ -3,7 +3,7 @@
 // (sync), the campaigns and people changed in the run's range, fetched by the Donately client
 // (package extract/donately), turned into rows of the tables schemas declares for Donately.
 //
-// Streams (schemas.Donately): "created" is a backfill's donations by created_at, in windows of
+// Streams (donatelyschema.Name): "created" is a backfill's donations by created_at, in windows of
 // --window; "updated" is a sync's donations by updated_at, from the stream's own watermark (else
 // the created stream's, else --start) to now minus --lag, so refunds and status changes arrive
 // without a look-back; "campaigns" and "people" are one window per run over updated_at (the API
@@ -23,7 +23,7 @@ import (
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/verify"
-	"github.com/ccsync/ccsync/schemas"
+	donatelyschema "github.com/ccsync/ccsync/schemas/donately"
 )
 
 // The streams, as schemas declares them.
@@ -55,8 +55,8 @@ type Source struct {
 // NewSource returns the Donately source reading through api.
 func NewSource(api Lister) *Source { return &Source{api: api} }
 
-// Name is schemas.Donately.
-func (s *Source) Name() string { return schemas.Donately }
+// Name is donatelyschema.Name.
+func (s *Source) Name() string { return donatelyschema.Name }
 
 // Records names Donately's records in summaries.
 func (s *Source) Records() string { return "records" }

@@ -10,7 +10,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
-	"github.com/ccsync/ccsync/schemas"
+	donatelyschema "github.com/ccsync/ccsync/schemas/donately"
 	"github.com/ccsync/ccsync/transform"
 )
 
@@ -54,10 +54,10 @@ func TestWindowsBecomeRows(t *testing.T) {
 	}
 	truth := srv.Truth(from, to)
 	s := b.Stats()
-	if s.Rows[schemas.DonatelyDonations] != int64(truth.Count) || s.Rows[schemas.RawDonatelyDonations] != int64(truth.Count) {
+	if s.Rows[donatelyschema.Donations] != int64(truth.Count) || s.Rows[donatelyschema.RawDonations] != int64(truth.Count) {
 		t.Errorf("rows %v, want %d donations", s.Rows, truth.Count)
 	}
-	if s.Rows[schemas.DonatelyCampaigns] == 0 || s.Rows[schemas.DonatelyPeople] == 0 {
+	if s.Rows[donatelyschema.Campaigns] == 0 || s.Rows[donatelyschema.People] == 0 {
 		t.Errorf("no campaign or person rows: %v", s.Rows)
 	}
 	if b.Len() != records {
