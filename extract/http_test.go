@@ -10,6 +10,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/extracttest"
 	"golang.org/x/time/rate"
 )
 
@@ -48,13 +49,13 @@ func TestNewHTTPValidates(t *testing.T) {
 // validation's value handed back, retries of invalid bodies and of 5xx, answers of any status
 // returned as they are, and the counters.
 func TestHTTPDo(t *testing.T) {
-	api := newFakeAPI(t, scripted(
-		always(reply{status: http.StatusTeapot, body: []byte("no")}),
-		reply{body: []byte("cut")},                                        // invalid: retried
-		reply{status: 503, header: map[string]string{"Retry-After": "3"}}, // retried after 3s
-		reply{body: []byte("good")},
+	api := extracttest.NewFakeAPI(t, extracttest.Scripted(
+		extracttest.Always(extracttest.Reply{Status: http.StatusTeapot, Body: []byte("no")}),
+		extracttest.Reply{Body: []byte("cut")},                                        // invalid: retried
+		extracttest.Reply{Status: 503, Header: map[string]string{"Retry-After": "3"}}, // retried after 3s
+		extracttest.Reply{Body: []byte("good")},
 	))
-	sleeps := &sleepRecorder{}
+	sleeps := &extracttest.SleepRecorder{}
 	cfg := extract.HTTPConfig{
 		Platform: "test", Rate: 1, Burst: 1, Timeout: time.Second, MaxAttempts: 4, BackoffBase: time.Second, BackoffMax: 4 * time.Second,
 		ValidateBody: func(body []byte) (any, error) {
@@ -65,7 +66,7 @@ func TestHTTPDo(t *testing.T) {
 		},
 	}
 	h, err := extract.NewHTTP(cfg, nil,
-		extract.WithSleeper(sleeps.sleep), extract.WithRand(func() float64 { return 0.5 }),
+		extract.WithSleeper(sleeps.Sleep), extract.WithRand(func() float64 { return 0.5 }),
 		extract.WithLimiter(rate.NewLimiter(rate.Inf, 1)), extract.WithVersion("9.9.9"), extract.WithMaxPages(7))
 	if err != nil {
 		t.Fatal(err)
@@ -92,12 +93,12 @@ func TestHTTPDo(t *testing.T) {
 	if resp.StatusCode != http.StatusTeapot || string(resp.Body) != "no" || resp.Decoded != nil || resp.Attempts != 1 {
 		t.Errorf("second call: %d %q decoded %v after %d attempts; want 418 no <nil> after 1", resp.StatusCode, resp.Body, resp.Decoded, resp.Attempts)
 	}
-	for i, r := range api.requests() {
-		if ua := r.header.Get("User-Agent"); ua != "ccsync/9.9.9" {
+	for i, r := range api.Requests() {
+		if ua := r.Header.Get("User-Agent"); ua != "ccsync/9.9.9" {
 			t.Errorf("request %d: User-Agent %q", i+1, ua)
 		}
 	}
-	if got := sleeps.recorded(); len(got) != 2 || got[0] != 500*time.Millisecond || got[1] != 3*time.Second {
+	if got := sleeps.Waits(); len(got) != 2 || got[0] != 500*time.Millisecond || got[1] != 3*time.Second {
 		t.Errorf("waits %v, want [500ms 3s]", got)
 	}
 	want := extract.Stats{Requests: 4, Retries: 2, ServerErrors: 1, InvalidBodies: 1, Pages: 1, BackoffTotal: 3500 * time.Millisecond}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/extracttest"
 )
 
 // countingLimiter lets everything through and counts the waits.
@@ -22,9 +24,9 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func newRetryClient(next http.RoundTripper, limiter extract.Limiter, cfg extract.RetryConfig) (*http.Client, *extract.RetryTransport, *sleepRecorder) {
-	rec := &sleepRecorder{}
-	cfg.Sleeper = rec.sleep
+func newRetryClient(next http.RoundTripper, limiter extract.Limiter, cfg extract.RetryConfig) (*http.Client, *extract.RetryTransport, *extracttest.SleepRecorder) {
+	rec := &extracttest.SleepRecorder{}
+	cfg.Sleeper = rec.Sleep
 	cfg.Rand = func() float64 { return 0.5 }
 	rt := extract.NewRetryTransport(extract.NewRateLimitTransport(next, limiter), cfg)
 	return &http.Client{Transport: rt}, rt, rec
@@ -34,19 +36,19 @@ func newRetryClient(next http.RoundTripper, limiter extract.Limiter, cfg extract
 func TestRetryTransportThrottlesEveryAttempt(t *testing.T) {
 	limiter := &countingLimiter{}
 	var outOfOrder atomic.Bool
-	api := newFakeAPI(t, func(n int, r *http.Request) reply {
+	api := extracttest.NewFakeAPI(t, func(n int, r *http.Request) extracttest.Reply {
 		if limiter.waits.Load() != int64(n) {
 			outOfOrder.Store(true)
 		}
 		switch n {
 		case 1:
-			return reply{status: 503}
+			return extracttest.Reply{Status: 503}
 		case 2:
-			return reply{status: 429, header: map[string]string{"Retry-After": "0"}}
+			return extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": "0"}}
 		case 3:
-			return reply{drop: true}
+			return extracttest.Reply{Drop: true}
 		}
-		return reply{body: []byte(`{"ok":true}`)}
+		return extracttest.Reply{Body: []byte(`{"ok":true}`)}
 	})
 	// Fresh connections: net/http itself resends a GET once when a reused keep-alive connection
 	// turns out closed, which would hide the dropped connection from the RetryTransport.
@@ -67,7 +69,7 @@ func TestRetryTransportThrottlesEveryAttempt(t *testing.T) {
 	if outOfOrder.Load() {
 		t.Error("a request reached the API before its limiter wait")
 	}
-	if got, want := fmtDurations(rec.recorded()), fmtDurations([]time.Duration{500 * time.Millisecond, 0, 2 * time.Second}); got != want {
+	if got, want := fmt.Sprint(rec.Waits()), fmt.Sprint([]time.Duration{500 * time.Millisecond, 0, 2 * time.Second}); got != want {
 		t.Errorf("waits %s, want %s", got, want)
 	}
 	want := extract.Stats{Requests: 4, Retries: 3, Throttled: 1, ServerErrors: 1, BackoffTotal: 2500 * time.Millisecond}
@@ -78,8 +80,8 @@ func TestRetryTransportThrottlesEveryAttempt(t *testing.T) {
 
 // When the attempts run out on a status, the last response is handed back, body readable.
 func TestRetryTransportExhaustedReturnsLastResponse(t *testing.T) {
-	api := newFakeAPI(t, func(n int, _ *http.Request) reply {
-		return reply{status: 500 + n, body: []byte(`{"status":"error","message":"attempt"}`)}
+	api := extracttest.NewFakeAPI(t, func(n int, _ *http.Request) extracttest.Reply {
+		return extracttest.Reply{Status: 500 + n, Body: []byte(`{"status":"error","message":"attempt"}`)}
 	})
 	hc, _, rec := newRetryClient(http.DefaultTransport, &countingLimiter{}, extract.RetryConfig{MaxAttempts: 3})
 	resp, err := hc.Get(api.URL)
@@ -91,8 +93,8 @@ func TestRetryTransportExhaustedReturnsLastResponse(t *testing.T) {
 	if resp.StatusCode != 503 || !strings.Contains(string(body), "attempt") {
 		t.Errorf("got %d %q", resp.StatusCode, body)
 	}
-	if len(rec.recorded()) != 2 || len(api.requests()) != 3 {
-		t.Errorf("%d waits, %d requests", len(rec.recorded()), len(api.requests()))
+	if len(rec.Waits()) != 2 || len(api.Requests()) != 3 {
+		t.Errorf("%d waits, %d requests", len(rec.Waits()), len(api.Requests()))
 	}
 }
 
@@ -100,13 +102,13 @@ func TestRetryTransportExhaustedReturnsLastResponse(t *testing.T) {
 // cannot.
 func TestRetryTransportRequestBody(t *testing.T) {
 	var bodies []string
-	api := newFakeAPI(t, func(n int, r *http.Request) reply {
+	api := extracttest.NewFakeAPI(t, func(n int, r *http.Request) extracttest.Reply {
 		b, _ := io.ReadAll(r.Body)
 		bodies = append(bodies, string(b)) // requests are sequential
 		if n%2 == 1 {
-			return reply{status: 502}
+			return extracttest.Reply{Status: 502}
 		}
-		return reply{body: []byte(`{}`)}
+		return extracttest.Reply{Body: []byte(`{}`)}
 	})
 	hc, _, _ := newRetryClient(http.DefaultTransport, &countingLimiter{}, extract.RetryConfig{MaxAttempts: 3})
 
@@ -132,7 +134,7 @@ func TestRetryTransportRequestBody(t *testing.T) {
 
 // A body above the cap fails the request without a retry.
 func TestRetryTransportMaxBody(t *testing.T) {
-	api := newFakeAPI(t, always(reply{body: bytes.Repeat([]byte("x"), 2048)}))
+	api := extracttest.NewFakeAPI(t, extracttest.Always(extracttest.Reply{Body: bytes.Repeat([]byte("x"), 2048)}))
 	hc, rt, _ := newRetryClient(http.DefaultTransport, &countingLimiter{}, extract.RetryConfig{MaxAttempts: 3, MaxBodyBytes: 1024})
 	_, err := hc.Get(api.URL)
 	if err == nil || !strings.Contains(err.Error(), "too large") || extract.IsTransient(err) {
@@ -145,7 +147,7 @@ func TestRetryTransportMaxBody(t *testing.T) {
 
 // A limiter that refuses (its context is done) stops the request before it is sent.
 func TestRateLimitTransportRefusal(t *testing.T) {
-	api := newFakeAPI(t, always(reply{body: []byte(`{}`)}))
+	api := extracttest.NewFakeAPI(t, extracttest.Always(extracttest.Reply{Body: []byte(`{}`)}))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api.URL, nil)
@@ -153,7 +155,7 @@ func TestRateLimitTransportRefusal(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "rate limiter") {
 		t.Fatalf("got %v", err)
 	}
-	if n := len(api.requests()); n != 0 {
+	if n := len(api.Requests()); n != 0 {
 		t.Errorf("%d requests", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/crowdchange"
+	"github.com/ccsync/ccsync/extract/extracttest"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 )
@@ -49,20 +51,20 @@ func TestFetchWindowPaging(t *testing.T) {
 			if res.Pages != tt.wantPages || res.Requests != tt.wantPages || res.Duplicates != 0 || res.Window != day1 {
 				t.Errorf("pages %d, requests %d, duplicates %d; want %d pages and requests", res.Pages, res.Requests, res.Duplicates, tt.wantPages)
 			}
-			reqs := h.api.requests()
+			reqs := h.api.Requests()
 			if len(reqs) != tt.wantPages {
 				t.Fatalf("the API saw %d requests, want %d", len(reqs), tt.wantPages)
 			}
 			for i, r := range reqs {
 				want := crowdchange.WindowQuery(day1, i+1, 3)
-				if r.path != crowdchange.TransactionsPath || r.query.Encode() != want.Encode() {
-					t.Errorf("request %d: %s?%s, want %s?%s", i+1, r.path, r.query.Encode(), crowdchange.TransactionsPath, want.Encode())
+				if r.Path != crowdchange.TransactionsPath || r.Query.Encode() != want.Encode() {
+					t.Errorf("request %d: %s?%s, want %s?%s", i+1, r.Path, r.Query.Encode(), crowdchange.TransactionsPath, want.Encode())
 				}
-				if got := r.header.Get("Authorization"); got != "Bearer "+testKey {
+				if got := r.Header.Get("Authorization"); got != "Bearer "+testKey {
 					t.Errorf("request %d: Authorization %q", i+1, got)
 				}
-				if r.header.Get("Accept") != "application/json" || r.header.Get("User-Agent") != "ccsync/1.2.3" {
-					t.Errorf("request %d: Accept %q, User-Agent %q", i+1, r.header.Get("Accept"), r.header.Get("User-Agent"))
+				if r.Header.Get("Accept") != "application/json" || r.Header.Get("User-Agent") != "ccsync/1.2.3" {
+					t.Errorf("request %d: Accept %q, User-Agent %q", i+1, r.Header.Get("Accept"), r.Header.Get("User-Agent"))
 				}
 			}
 			if s := h.client.Stats(); s.Pages != int64(tt.wantPages) || s.Requests != int64(tt.wantPages) || s.Retries != 0 {
@@ -79,7 +81,7 @@ func TestFetchWindowPayoutQuery(t *testing.T) {
 	if _, err := h.client.FetchWindow(context.Background(), w); err != nil {
 		t.Fatal(err)
 	}
-	q := h.api.requests()[0].query
+	q := h.api.Requests()[0].Query
 	if q.Get(crowdchange.ParamPayoutDate) != "2024-02-29" || q.Get(crowdchange.ParamPayoutAccount) != "global" || q.Has(crowdchange.ParamDTStart) || q.Has(crowdchange.ParamDTEnd) {
 		t.Errorf("query %s", q.Encode())
 	}
@@ -163,7 +165,7 @@ func TestFetchWindowExampleFixture(t *testing.T) {
 	if err := json.Unmarshal(body, &want); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, always(reply{body: body}), func(c *config.API) { c.PageSize = 100 })
+	h := newHarness(t, extracttest.Always(extracttest.Reply{Body: body}), func(c *config.API) { c.PageSize = 100 })
 	res, err := h.client.FetchWindow(context.Background(), day1)
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +235,7 @@ func TestFetchWindowQuarantinesItemsWithoutID(t *testing.T) {
 		}
 		assertNoValues(t, q.Reason)
 	}
-	if n := len(h.api.requests()); n != 3 {
+	if n := len(h.api.Requests()); n != 3 {
 		t.Errorf("%d requests, want 3 (two full pages and the empty one; no retry)", n)
 	}
 	assertNoValues(t, h.logs.String())
@@ -244,15 +246,15 @@ func TestFetchWindowQuarantinesItemsWithoutID(t *testing.T) {
 func TestFetchWindowPagingBroken(t *testing.T) {
 	tests := []struct {
 		name     string
-		answer   func(int, *http.Request) reply
+		answer   func(int, *http.Request) extracttest.Reply
 		wantReqs int
 	}{
-		{"the same page every time", always(reply{body: pageBody(9, txs(1, 2, 3))}), 2},
-		{"the same ids, other bytes", func(n int, _ *http.Request) reply {
+		{"the same page every time", extracttest.Always(extracttest.Reply{Body: pageBody(9, txs(1, 2, 3))}), 2},
+		{"the same ids, other bytes", func(n int, _ *http.Request) extracttest.Reply {
 			if n%2 == 0 {
-				return reply{body: pageBody(9, txs(3, 2, 1))}
+				return extracttest.Reply{Body: pageBody(9, txs(3, 2, 1))}
 			}
-			return reply{body: pageBody(9, txs(1, 2, 3))}
+			return extracttest.Reply{Body: pageBody(9, txs(1, 2, 3))}
 		}, 3},
 	}
 	for _, tt := range tests {
@@ -262,7 +264,7 @@ func TestFetchWindowPagingBroken(t *testing.T) {
 			if !errors.Is(err, extract.ErrPagingBroken) || extract.IsTransient(err) || !strings.Contains(err.Error(), `ignore "page"`) {
 				t.Fatalf("got %v, want ErrPagingBroken naming the page parameter", err)
 			}
-			if n := len(h.api.requests()); n != tt.wantReqs {
+			if n := len(h.api.Requests()); n != tt.wantReqs {
 				t.Errorf("%d requests, want %d", n, tt.wantReqs)
 			}
 		})
@@ -274,8 +276,8 @@ func TestFetchWindowPagingBroken(t *testing.T) {
 // later windows read on after a capped page without asking again.
 func TestFetchWindowCappedPages(t *testing.T) {
 	const pageCap = 10
-	capped := func(items []json.RawMessage, count int64) func(int, *http.Request) reply {
-		return func(_ int, r *http.Request) reply {
+	capped := func(items []json.RawMessage, count int64) func(int, *http.Request) extracttest.Reply {
+		return func(_ int, r *http.Request) extracttest.Reply {
 			page, _ := strconv.Atoi(r.URL.Query().Get(crowdchange.ParamPage))
 			limit, _ := strconv.Atoi(r.URL.Query().Get(crowdchange.ParamLimit))
 			size := min(limit, pageCap)
@@ -284,7 +286,7 @@ func TestFetchWindowCappedPages(t *testing.T) {
 			if c < 0 {
 				c = int64(len(items))
 			}
-			return reply{body: pageBody(c, items[lo:hi])}
+			return extracttest.Reply{Body: pageBody(c, items[lo:hi])}
 		}
 	}
 	big := func(c *config.API) { c.PageSize = 100 }
@@ -316,7 +318,7 @@ func TestFetchWindowCappedPages(t *testing.T) {
 			}
 			// The cap is remembered: a second window reads on after a page of the cap's length
 			// even without a count.
-			h.api.reset(capped(txs(seq(1, 15)...), 0))
+			h.api.Reset(capped(txs(seq(1, 15)...), 0))
 			res, err = h.client.FetchWindow(context.Background(), day1)
 			if err != nil {
 				t.Fatal(err)
@@ -330,17 +332,17 @@ func TestFetchWindowCappedPages(t *testing.T) {
 
 // An API that never sends a short page is given up on after the maximum number of pages.
 func TestFetchWindowMaxPages(t *testing.T) {
-	endless := func(_ int, r *http.Request) reply { // always a full page of new ids
+	endless := func(_ int, r *http.Request) extracttest.Reply { // always a full page of new ids
 		page, _ := strconv.Atoi(r.URL.Query().Get(crowdchange.ParamPage))
 		p := int64(page)
-		return reply{body: pageBody(3, txs(p*3-2, p*3-1, p*3))}
+		return extracttest.Reply{Body: pageBody(3, txs(p*3-2, p*3-1, p*3))}
 	}
 	h := newHarness(t, endless, nil, extract.WithMaxPages(4))
 	_, err := h.client.FetchWindow(context.Background(), day1)
 	if err == nil || !strings.Contains(err.Error(), "after 4 pages") {
 		t.Fatalf("got %v", err)
 	}
-	if n := len(h.api.requests()); n != 4 {
+	if n := len(h.api.Requests()); n != 4 {
 		t.Errorf("%d requests, want 4", n)
 	}
 }
@@ -351,78 +353,78 @@ func TestFetchWindowRetries(t *testing.T) {
 	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name      string
-		replies   []reply
+		replies   []extracttest.Reply
 		wantWaits []time.Duration
 		want      extract.Stats // Requests, Retries, Throttled, ServerErrors, InvalidBodies
 		wantObs   []observed
 	}{
 		{
 			name:      "429 with Retry-After: 0",
-			replies:   []reply{{status: 429, header: map[string]string{"Retry-After": "0"}}},
+			replies:   []extracttest.Reply{{Status: 429, Header: map[string]string{"Retry-After": "0"}}},
 			wantWaits: []time.Duration{0},
 			want:      extract.Stats{Requests: 2, Retries: 1, Throttled: 1},
 			wantObs:   []observed{{1, 429, 0}},
 		},
 		{
 			name:      "429 with Retry-After: 3",
-			replies:   []reply{{status: 429, header: map[string]string{"Retry-After": "3"}, body: []byte(`{"status":"error","message":{"error":["Too Many Attempts."]}}`)}},
+			replies:   []extracttest.Reply{{Status: 429, Header: map[string]string{"Retry-After": "3"}, Body: []byte(`{"status":"error","message":{"error":["Too Many Attempts."]}}`)}},
 			wantWaits: []time.Duration{3 * time.Second},
 			want:      extract.Stats{Requests: 2, Retries: 1, Throttled: 1, BackoffTotal: 3 * time.Second},
 			wantObs:   []observed{{1, 429, 3 * time.Second}},
 		},
 		{
 			name:      "503 with Retry-After as an HTTP date",
-			replies:   []reply{{status: 503, header: map[string]string{"Retry-After": now.Add(7 * time.Second).Format(http.TimeFormat)}}},
+			replies:   []extracttest.Reply{{Status: 503, Header: map[string]string{"Retry-After": now.Add(7 * time.Second).Format(http.TimeFormat)}}},
 			wantWaits: []time.Duration{7 * time.Second},
 			want:      extract.Stats{Requests: 2, Retries: 1, ServerErrors: 1, BackoffTotal: 7 * time.Second},
 		},
 		{
 			name:      "Retry-After above the backoff maximum is honoured, up to the cap",
-			replies:   []reply{{status: 429, header: map[string]string{"Retry-After": "90"}}, {status: 429, header: map[string]string{"Retry-After": "86400"}}},
+			replies:   []extracttest.Reply{{Status: 429, Header: map[string]string{"Retry-After": "90"}}, {Status: 429, Header: map[string]string{"Retry-After": "86400"}}},
 			wantWaits: []time.Duration{90 * time.Second, extract.DefaultMaxRetryAfter},
 			want:      extract.Stats{Requests: 3, Retries: 2, Throttled: 2, BackoffTotal: 90*time.Second + extract.DefaultMaxRetryAfter},
 		},
 		{
 			name:      "malformed Retry-After falls back to the backoff",
-			replies:   []reply{{status: 429, header: map[string]string{"Retry-After": "soon"}}},
+			replies:   []extracttest.Reply{{Status: 429, Header: map[string]string{"Retry-After": "soon"}}},
 			wantWaits: []time.Duration{50 * time.Millisecond},
 			want:      extract.Stats{Requests: 2, Retries: 1, Throttled: 1, BackoffTotal: 50 * time.Millisecond},
 		},
 		{
 			name:      "500, 502, 503 then success, with exponential backoff",
-			replies:   []reply{{status: 500}, {status: 502, body: []byte("<html>Bad Gateway</html>")}, {status: 503}},
+			replies:   []extracttest.Reply{{Status: 500}, {Status: 502, Body: []byte("<html>Bad Gateway</html>")}, {Status: 503}},
 			wantWaits: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond},
 			want:      extract.Stats{Requests: 4, Retries: 3, ServerErrors: 3, BackoffTotal: 350 * time.Millisecond},
 			wantObs:   []observed{{1, 500, 50 * time.Millisecond}, {2, 502, 100 * time.Millisecond}, {3, 503, 200 * time.Millisecond}},
 		},
 		{
 			name:      "truncated body",
-			replies:   []reply{{cut: true, body: pageBody(2, txs(1, 2))[:40]}},
+			replies:   []extracttest.Reply{{Cut: true, Body: pageBody(2, txs(1, 2))[:40]}},
 			wantWaits: []time.Duration{50 * time.Millisecond},
 			want:      extract.Stats{Requests: 2, Retries: 1, InvalidBodies: 1, BackoffTotal: 50 * time.Millisecond},
 			wantObs:   []observed{{1, 200, 50 * time.Millisecond}},
 		},
 		{
 			name:      "complete but cut JSON",
-			replies:   []reply{{body: pageBody(2, txs(1, 2))[:40]}},
+			replies:   []extracttest.Reply{{Body: pageBody(2, txs(1, 2))[:40]}},
 			wantWaits: []time.Duration{50 * time.Millisecond},
 			want:      extract.Stats{Requests: 2, Retries: 1, InvalidBodies: 1, BackoffTotal: 50 * time.Millisecond},
 		},
 		{
 			name:      "HTML with 200",
-			replies:   []reply{{body: []byte("<html>maintenance</html>")}},
+			replies:   []extracttest.Reply{{Body: []byte("<html>maintenance</html>")}},
 			wantWaits: []time.Duration{50 * time.Millisecond},
 			want:      extract.Stats{Requests: 2, Retries: 1, InvalidBodies: 1, BackoffTotal: 50 * time.Millisecond},
 		},
 		{
 			name:      "JSON that is not a page",
-			replies:   []reply{{body: []byte(`{"status":"ok"}`)}, {body: []byte(`{"data":"x"}`)}},
+			replies:   []extracttest.Reply{{Body: []byte(`{"status":"ok"}`)}, {Body: []byte(`{"data":"x"}`)}},
 			wantWaits: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
 			want:      extract.Stats{Requests: 3, Retries: 2, InvalidBodies: 2, BackoffTotal: 150 * time.Millisecond},
 		},
 		{
 			name:      "connection dropped",
-			replies:   []reply{{drop: true}},
+			replies:   []extracttest.Reply{{Drop: true}},
 			wantWaits: []time.Duration{50 * time.Millisecond},
 			want:      extract.Stats{Requests: 2, Retries: 1, BackoffTotal: 50 * time.Millisecond},
 			wantObs:   []observed{{1, 0, 50 * time.Millisecond}},
@@ -431,7 +433,7 @@ func TestFetchWindowRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			obs := &observer{}
-			h := newHarness(t, scripted(okPage(), tt.replies...), nil, extract.WithClock(func() time.Time { return now }), extract.WithObserver(obs.observe))
+			h := newHarness(t, extracttest.Scripted(okPage(), tt.replies...), nil, extract.WithClock(func() time.Time { return now }), extract.WithObserver(obs.observe))
 			res, err := h.client.FetchWindow(context.Background(), day1)
 			if err != nil {
 				t.Fatal(err)
@@ -439,7 +441,7 @@ func TestFetchWindowRetries(t *testing.T) {
 			if fmtIDs(ids(res.Transactions)) != "[1 2]" || res.Pages != 1 || res.Requests != len(tt.replies)+1 {
 				t.Errorf("ids %v, pages %d, requests %d", ids(res.Transactions), res.Pages, res.Requests)
 			}
-			if got := h.sleeps.recorded(); fmtDurations(got) != fmtDurations(tt.wantWaits) {
+			if got := h.sleeps.Waits(); fmt.Sprint(got) != fmt.Sprint(tt.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 			want := tt.want
@@ -463,32 +465,32 @@ func TestFetchWindowRetries(t *testing.T) {
 func TestFetchWindowAttemptsCapped(t *testing.T) {
 	tests := []struct {
 		name   string
-		rep    reply
+		rep    extracttest.Reply
 		check  func(t *testing.T, err error)
 		status int
 	}{
-		{name: "503", rep: reply{status: 503, body: []byte(`{"status":"error","message":{"error":["Down for maintenance."]}}`)}, check: func(t *testing.T, err error) {
+		{name: "503", rep: extracttest.Reply{Status: 503, Body: []byte(`{"status":"error","message":{"error":["Down for maintenance."]}}`)}, check: func(t *testing.T, err error) {
 			var ae *crowdchange.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != 503 || ae.Message != "Down for maintenance." {
 				t.Errorf("got %v, want an APIError 503", err)
 			}
 		}, status: 503},
-		{name: "429", rep: reply{status: 429, header: map[string]string{"Retry-After": "1"}}, check: func(t *testing.T, err error) {
+		{name: "429", rep: extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": "1"}}, check: func(t *testing.T, err error) {
 			var ae *crowdchange.APIError
 			if !errors.As(err, &ae) || ae.StatusCode != 429 {
 				t.Errorf("got %v, want an APIError 429", err)
 			}
 		}, status: 429},
-		{name: "truncated body", rep: reply{cut: true, body: []byte(`{"data":[`)}, check: func(t *testing.T, err error) {
+		{name: "truncated body", rep: extracttest.Reply{Cut: true, Body: []byte(`{"data":[`)}, check: func(t *testing.T, err error) {
 			if !errors.Is(err, extract.ErrInvalidBody) {
 				t.Errorf("got %v, want ErrInvalidBody", err)
 			}
 		}, status: 200},
-		{name: "connection dropped", rep: reply{drop: true}, check: func(t *testing.T, err error) {}, status: 0},
+		{name: "connection dropped", rep: extracttest.Reply{Drop: true}, check: func(t *testing.T, err error) {}, status: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, always(tt.rep), func(c *config.API) { c.MaxAttempts = 3 })
+			h := newHarness(t, extracttest.Always(tt.rep), func(c *config.API) { c.MaxAttempts = 3 })
 			res, err := h.client.FetchWindow(context.Background(), day1)
 			if err == nil {
 				t.Fatalf("got %d transactions, want an error", len(res.Transactions))
@@ -500,10 +502,10 @@ func TestFetchWindowAttemptsCapped(t *testing.T) {
 			if !strings.Contains(err.Error(), "giving up after 3 attempts") || !strings.Contains(err.Error(), "fetching page 1 of window "+day1.String()) {
 				t.Errorf("error %q", err)
 			}
-			if n := len(h.api.requests()); n != 3 {
+			if n := len(h.api.Requests()); n != 3 {
 				t.Errorf("%d requests, want 3", n)
 			}
-			if n := len(h.sleeps.recorded()); n != 2 {
+			if n := len(h.sleeps.Waits()); n != 2 {
 				t.Errorf("%d waits, want 2", n)
 			}
 			if s := h.client.Stats(); s.Requests != 3 || s.Retries != 2 || s.Pages != 0 {
@@ -522,49 +524,49 @@ func TestFetchWindowAttemptsCapped(t *testing.T) {
 func TestFetchWindowPermanentErrors(t *testing.T) {
 	tests := []struct {
 		name          string
-		rep           reply
+		rep           extracttest.Reply
 		wantForbidden bool
 		want          crowdchange.APIError
 		wantMsg       string
 	}{
 		{
 			name:          "403 other envelope echoing the key",
-			rep:           reply{status: 403, body: []byte(`{"status":"error","message":{"error":["Invalid API key ` + testKey + `."]}}`)},
+			rep:           extracttest.Reply{Status: 403, Body: []byte(`{"status":"error","message":{"error":["Invalid API key ` + testKey + `."]}}`)},
 			wantForbidden: true,
 			want:          crowdchange.APIError{StatusCode: 403, Message: "Invalid API key [redacted]."},
 			wantMsg:       "crowdchange: 403 Forbidden: the API refused the key; check CROWDCHANGE_API_KEY (or --api-key-file) and the region: Invalid API key [redacted].",
 		},
 		{
 			name:          "401 empty body",
-			rep:           reply{status: 401},
+			rep:           extracttest.Reply{Status: 401},
 			wantForbidden: true,
 			want:          crowdchange.APIError{StatusCode: 401},
 			wantMsg:       "crowdchange: 401 Unauthorized: the API refused the key; check CROWDCHANGE_API_KEY (or --api-key-file) and the region",
 		},
 		{
 			name: "422 validation envelope",
-			rep: reply{status: 422, header: map[string]string{"X-Request-Id": "abc-123"},
-				body: []byte(`{"message":"The given data was invalid.","errors":{"limit":["must be <= 100"],"dt_end":["must be after dt_start"]}}`)},
+			rep: extracttest.Reply{Status: 422, Header: map[string]string{"X-Request-Id": "abc-123"},
+				Body: []byte(`{"message":"The given data was invalid.","errors":{"limit":["must be <= 100"],"dt_end":["must be after dt_start"]}}`)},
 			want: crowdchange.APIError{StatusCode: 422, Message: "The given data was invalid.", RequestID: "abc-123",
 				Fields: map[string][]string{"limit": {"must be <= 100"}, "dt_end": {"must be after dt_start"}}},
 			wantMsg: "crowdchange: 422 Unprocessable Entity: The given data was invalid. (dt_end: must be after dt_start; limit: must be <= 100) [request id abc-123]",
 		},
 		{
 			name:    "400 other envelope",
-			rep:     reply{status: 400, body: []byte(`{"status":"error","message":{"error":["Invalid date range."]}}`)},
+			rep:     extracttest.Reply{Status: 400, Body: []byte(`{"status":"error","message":{"error":["Invalid date range."]}}`)},
 			want:    crowdchange.APIError{StatusCode: 400, Message: "Invalid date range."},
 			wantMsg: "crowdchange: 400 Bad Request: Invalid date range.",
 		},
 		{
 			name:    "404 HTML",
-			rep:     reply{status: 404, body: []byte("<html><body>Not Found: Ada Privatename</body></html>")},
+			rep:     extracttest.Reply{Status: 404, Body: []byte("<html><body>Not Found: Ada Privatename</body></html>")},
 			want:    crowdchange.APIError{StatusCode: 404},
 			wantMsg: "crowdchange: 404 Not Found: no API answers at this address; check --api-url or --region",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, always(tt.rep), nil)
+			h := newHarness(t, extracttest.Always(tt.rep), nil)
 			_, err := h.client.FetchWindow(context.Background(), day1)
 			var ae *crowdchange.APIError
 			if !errors.As(err, &ae) {
@@ -582,11 +584,11 @@ func TestFetchWindowPermanentErrors(t *testing.T) {
 			if errors.Is(err, extract.ErrForbidden) != tt.wantForbidden || extract.IsTransient(err) {
 				t.Errorf("forbidden %v, transient %v", errors.Is(err, extract.ErrForbidden), extract.IsTransient(err))
 			}
-			if n := len(h.api.requests()); n != 1 {
+			if n := len(h.api.Requests()); n != 1 {
 				t.Errorf("%d requests, want exactly 1", n)
 			}
-			if len(h.sleeps.recorded()) != 0 || h.client.Stats().Retries != 0 {
-				t.Errorf("waited %v", h.sleeps.recorded())
+			if len(h.sleeps.Waits()) != 0 || h.client.Stats().Retries != 0 {
+				t.Errorf("waited %v", h.sleeps.Waits())
 			}
 			assertNoValues(t, err.Error())
 		})
@@ -597,23 +599,23 @@ func TestFetchWindowPermanentErrors(t *testing.T) {
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name          string
-		rep           reply
+		rep           extracttest.Reply
 		wantErr       bool
 		wantForbidden bool
 	}{
-		{"ok", reply{body: pageBody(0, nil)}, false, false},
-		{"403", reply{status: 403, body: []byte(`{"status":"error","message":{"error":["Forbidden"]}}`)}, true, true},
-		{"422", reply{status: 422, body: []byte(`{"message":"The given data was invalid.","errors":{"dt_start":["x"]}}`)}, true, false},
+		{"ok", extracttest.Reply{Body: pageBody(0, nil)}, false, false},
+		{"403", extracttest.Reply{Status: 403, Body: []byte(`{"status":"error","message":{"error":["Forbidden"]}}`)}, true, true},
+		{"422", extracttest.Reply{Status: 422, Body: []byte(`{"message":"The given data was invalid.","errors":{"dt_start":["x"]}}`)}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, always(tt.rep), nil)
+			h := newHarness(t, extracttest.Always(tt.rep), nil)
 			err := h.client.Check(context.Background())
 			if (err != nil) != tt.wantErr || errors.Is(err, extract.ErrForbidden) != tt.wantForbidden {
 				t.Fatalf("got %v", err)
 			}
-			reqs := h.api.requests()
-			if len(reqs) != 1 || reqs[0].query.Get(crowdchange.ParamLimit) != "1" || reqs[0].query.Get(crowdchange.ParamPage) != "1" {
+			reqs := h.api.Requests()
+			if len(reqs) != 1 || reqs[0].Query.Get(crowdchange.ParamLimit) != "1" || reqs[0].Query.Get(crowdchange.ParamPage) != "1" {
 				t.Errorf("requests %+v", reqs)
 			}
 		})
@@ -622,14 +624,14 @@ func TestCheck(t *testing.T) {
 
 // A redirect is not followed: the key must not travel to another host.
 func TestRedirectNotFollowed(t *testing.T) {
-	elsewhere := newFakeAPI(t, okPage())
-	h := newHarness(t, always(reply{status: http.StatusFound, header: map[string]string{"Location": elsewhere.URL + crowdchange.TransactionsPath}}), nil)
+	elsewhere := extracttest.NewFakeAPI(t, okPage())
+	h := newHarness(t, extracttest.Always(extracttest.Reply{Status: http.StatusFound, Header: map[string]string{"Location": elsewhere.URL + crowdchange.TransactionsPath}}), nil)
 	_, err := h.client.FetchWindow(context.Background(), day1)
 	var ae *crowdchange.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusFound {
 		t.Fatalf("got %v, want an APIError 302", err)
 	}
-	if n := len(elsewhere.requests()); n != 0 {
+	if n := len(elsewhere.Requests()); n != 0 {
 		t.Errorf("the redirect target got %d requests", n)
 	}
 }
@@ -638,7 +640,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 func TestCancelDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	api := newFakeAPI(t, always(reply{status: 503}))
+	api := extracttest.NewFakeAPI(t, extracttest.Always(extracttest.Reply{Status: 503}))
 	cfg := testConfig(api.URL)
 	cfg.BackoffBase, cfg.BackoffMax = time.Hour, time.Hour
 	var waits []time.Duration
@@ -663,7 +665,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 	if len(waits) != 1 || waits[0] != 54*time.Minute {
 		t.Errorf("waits %v", waits)
 	}
-	if n := len(api.requests()); n != 1 {
+	if n := len(api.Requests()); n != 1 {
 		t.Errorf("%d requests", n)
 	}
 	if s := c.Stats(); s.BackoffTotal != 0 {
@@ -675,13 +677,13 @@ func TestCancelDuringBackoff(t *testing.T) {
 func TestCancelWithSleeperIgnoringContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := newHarness(t, scripted(okPage(), reply{status: 503}), nil,
+	h := newHarness(t, extracttest.Scripted(okPage(), extracttest.Reply{Status: 503}), nil,
 		extract.WithSleeper(func(context.Context, time.Duration) error { cancel(); return nil }))
 	_, err := h.client.FetchWindow(ctx, day1)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
-	if n := len(h.api.requests()); n != 1 {
+	if n := len(h.api.Requests()); n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
@@ -694,7 +696,7 @@ func TestCancelledBeforeStart(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
-	if n := len(h.api.requests()); n != 0 {
+	if n := len(h.api.Requests()); n != 0 {
 		t.Errorf("%d requests", n)
 	}
 }
@@ -703,17 +705,17 @@ func TestCancelledBeforeStart(t *testing.T) {
 // cannot be sent before the context's deadline, and the limiter says so at once.
 func TestRateLimiterAppliesToRetries(t *testing.T) {
 	limiter := rate.NewLimiter(rate.Every(time.Hour), 1)
-	h := newHarness(t, scripted(okPage(), reply{status: 503}), nil, extract.WithLimiter(limiter))
+	h := newHarness(t, extracttest.Scripted(okPage(), extracttest.Reply{Status: 503}), nil, extract.WithLimiter(limiter))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := h.client.FetchWindow(ctx, day1)
 	if err == nil || !strings.Contains(err.Error(), "rate limiter") || extract.IsTransient(err) {
 		t.Fatalf("got %v, want the limiter to refuse the retry", err)
 	}
-	if n := len(h.api.requests()); n != 1 {
+	if n := len(h.api.Requests()); n != 1 {
 		t.Errorf("%d requests reached the API, want 1", n)
 	}
-	if n := len(h.sleeps.recorded()); n != 1 {
+	if n := len(h.sleeps.Waits()); n != 1 {
 		t.Errorf("%d backoffs, want 1 (before the limiter)", n)
 	}
 }
@@ -722,15 +724,15 @@ func TestRateLimiterAppliesToRetries(t *testing.T) {
 func TestAttemptTimeout(t *testing.T) {
 	tests := []struct {
 		name    string
-		first   reply
+		first   extracttest.Reply
 		invalid int64
 	}{
-		{"no answer", reply{hang: true}, 0},
-		{"body stalls", reply{hang: true, body: pageBody(2, txs(1, 2))[:30]}, 1},
+		{"no answer", extracttest.Reply{Hang: true}, 0},
+		{"body stalls", extracttest.Reply{Hang: true, Body: pageBody(2, txs(1, 2))[:30]}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, scripted(okPage(), tt.first), func(c *config.API) { c.Timeout = 300 * time.Millisecond })
+			h := newHarness(t, extracttest.Scripted(okPage(), tt.first), func(c *config.API) { c.Timeout = 300 * time.Millisecond })
 			// A deadline far above the timeout, so that a broken timeout fails instead of hanging.
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -756,17 +758,17 @@ func TestAttemptTimeout(t *testing.T) {
 // Every retry is logged at info level with its cause.
 func TestRetriesAreLoggedWithTheirCause(t *testing.T) {
 	tests := []struct {
-		rep   reply
+		rep   extracttest.Reply
 		cause string
 	}{
-		{reply{status: 429, header: map[string]string{"Retry-After": "0"}}, `cause="throttled (429)"`},
-		{reply{status: 503}, `cause="server error (503)"`},
-		{reply{cut: true, body: pageBody(2, txs(1, 2))[:40]}, `cause="invalid or truncated body"`},
-		{reply{drop: true}, `cause="network error"`},
+		{extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": "0"}}, `cause="throttled (429)"`},
+		{extracttest.Reply{Status: 503}, `cause="server error (503)"`},
+		{extracttest.Reply{Cut: true, Body: pageBody(2, txs(1, 2))[:40]}, `cause="invalid or truncated body"`},
+		{extracttest.Reply{Drop: true}, `cause="network error"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cause, func(t *testing.T) {
-			h := newHarness(t, scripted(okPage(), tt.rep), nil)
+			h := newHarness(t, extracttest.Scripted(okPage(), tt.rep), nil)
 			if _, err := h.client.FetchWindow(context.Background(), day1); err != nil {
 				t.Fatal(err)
 			}
@@ -817,17 +819,17 @@ func TestNewClientBaseURL(t *testing.T) {
 // The key is sent as "Bearer <key>" and nowhere else: not in any error, not in any log line (debug
 // included), not in any formatting of the client, even when the API echoes it back.
 func TestKeyNeverLeaks(t *testing.T) {
-	echo := func(n int, r *http.Request) reply {
+	echo := func(n int, r *http.Request) extracttest.Reply {
 		auth := r.Header.Get("Authorization")
 		switch n {
 		case 1:
-			return reply{status: 503, header: map[string]string{"X-Request-Id": auth}, body: []byte(`{"status":"error","message":"` + auth + `"}`)}
+			return extracttest.Reply{Status: 503, Header: map[string]string{"X-Request-Id": auth}, Body: []byte(`{"status":"error","message":"` + auth + `"}`)}
 		case 2:
-			return reply{status: 429, header: map[string]string{"Retry-After": "0"}}
+			return extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": "0"}}
 		case 3:
-			return reply{status: 422, header: map[string]string{"X-Request-Id": auth}, body: []byte(`{"message":"bad ` + auth + `","errors":{"` + testKey + `":["` + auth + `"]}}`)}
+			return extracttest.Reply{Status: 422, Header: map[string]string{"X-Request-Id": auth}, Body: []byte(`{"message":"bad ` + auth + `","errors":{"` + testKey + `":["` + auth + `"]}}`)}
 		default:
-			return reply{status: 403, body: []byte(`{"status":"error","message":{"error":["` + auth + ` is refused"]}}`)}
+			return extracttest.Reply{Status: 403, Body: []byte(`{"status":"error","message":{"error":["` + auth + ` is refused"]}}`)}
 		}
 	}
 	h := newHarness(t, echo, nil)
@@ -843,22 +845,22 @@ func TestKeyNeverLeaks(t *testing.T) {
 	if errors.As(err, &ae) {
 		errs = append(errs, ae.Message, ae.RequestID, fmtFields(ae.Fields))
 	}
-	for _, r := range h.api.requests() {
-		if got := r.header.Get("Authorization"); got != "Bearer "+testKey {
+	for _, r := range h.api.Requests() {
+		if got := r.Header.Get("Authorization"); got != "Bearer "+testKey {
 			t.Errorf("Authorization %q", got)
 		}
-		for name, vs := range r.header {
+		for name, vs := range r.Header {
 			if name != "Authorization" && strings.Contains(strings.Join(vs, " "), testKey) {
 				t.Errorf("header %s holds the key", name)
 			}
 		}
-		if strings.Contains(r.query.Encode(), testKey) {
+		if strings.Contains(r.Query.Encode(), testKey) {
 			t.Errorf("the query holds the key")
 		}
 	}
 	printed := []string{h.logs.String(), strings.Join(errs, "\n")}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		printed = append(printed, sprintf(verb, h.client)) // a pointer to a struct prints its fields
+		printed = append(printed, fmt.Sprintf(verb, h.client)) // a pointer to a struct prints its fields
 	}
 	for _, s := range printed {
 		if strings.Contains(s, testKey) {
@@ -874,14 +876,14 @@ func TestKeyNeverLeaks(t *testing.T) {
 func TestConcurrentWindows(t *testing.T) {
 	var mu sync.Mutex
 	firstSeen := map[string]bool{}
-	answer := func(_ int, r *http.Request) reply {
+	answer := func(_ int, r *http.Request) extracttest.Reply {
 		start := r.URL.Query().Get(crowdchange.ParamDTStart)
 		mu.Lock()
 		seen := firstSeen[start]
 		firstSeen[start] = true
 		mu.Unlock()
 		if !seen {
-			return reply{status: 503} // every window's first request fails once
+			return extracttest.Reply{Status: 503} // every window's first request fails once
 		}
 		return paged(txs(seq(1, 5)...), -1)(0, r)
 	}
@@ -936,14 +938,14 @@ func TestFetchPageArguments(t *testing.T) {
 	if _, err := h.client.FetchWindow(context.Background(), extract.Window{}); err == nil {
 		t.Error("FetchWindow accepted a zero window")
 	}
-	if n := len(h.api.requests()); n != 0 {
+	if n := len(h.api.Requests()); n != 0 {
 		t.Errorf("%d requests for invalid arguments", n)
 	}
 	p, err := h.client.FetchPage(context.Background(), day1, 2)
 	if err != nil || len(p.Data) != 2 || p.Count != 2 {
 		t.Fatalf("FetchPage: %v, %+v", err, p)
 	}
-	if q := h.api.requests()[0].query; q.Get(crowdchange.ParamPage) != "2" || q.Get(crowdchange.ParamLimit) != "3" {
+	if q := h.api.Requests()[0].Query; q.Get(crowdchange.ParamPage) != "2" || q.Get(crowdchange.ParamLimit) != "3" {
 		t.Errorf("query %s", q.Encode())
 	}
 }
@@ -980,11 +982,11 @@ func (o *observer) calls() []observed {
 	return append([]observed(nil), o.cs...)
 }
 
-func fmtObserved(v []observed) string { return sprintf("%v", v) }
+func fmtObserved(v []observed) string { return fmt.Sprintf("%v", v) }
 
 func fmtFields(f map[string][]string) string {
 	if len(f) == 0 {
 		return "map[]"
 	}
-	return sprintf("%v", f) // fmt sorts map keys
+	return fmt.Sprintf("%v", f) // fmt sorts map keys
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/extract/donately"
+	"github.com/ccsync/ccsync/extract/extracttest"
 	"golang.org/x/time/rate"
 )
 
@@ -23,9 +24,9 @@ func TestHeadersOnEveryRequest(t *testing.T) {
 	for i := 1; i <= 230; i++ {
 		d.add(fmt.Sprintf("dnt_%04d", i), at(0, 0, i))
 	}
-	h := newHarness(t, func(n int, r *http.Request) reply {
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 		if r.URL.Path != "/v2/donations" {
-			return reply{body: listBody(nil, 0, 0)}
+			return extracttest.Reply{Body: listBody(nil, 0, 0)}
 		}
 		return d.serve(r, nil)
 	})
@@ -46,7 +47,7 @@ func TestHeadersOnEveryRequest(t *testing.T) {
 	if len(res.Records) != 230 || res.Pages != 3 {
 		t.Fatalf("read %d records in %d pages, want 230 in 3", len(res.Records), res.Pages)
 	}
-	reqs := h.api.requests()
+	reqs := h.api.Requests()
 	if len(reqs) != 1+3+1+1 {
 		t.Fatalf("%d requests, want 6", len(reqs))
 	}
@@ -59,11 +60,11 @@ func TestHeadersOnEveryRequest(t *testing.T) {
 			"Accept":           "application/json",
 		}
 		for name, v := range want {
-			if got := r.header.Values(name); len(got) != 1 || got[0] != v {
-				t.Errorf("request %d (%s): %s = %q, want exactly %q", i+1, r.path, name, got, v)
+			if got := r.Header.Values(name); len(got) != 1 || got[0] != v {
+				t.Errorf("request %d (%s): %s = %q, want exactly %q", i+1, r.Path, name, got, v)
 			}
 		}
-		if got := r.query.Get("account_id"); got != testAccount {
+		if got := r.Query.Get("account_id"); got != testAccount {
 			t.Errorf("request %d: account_id = %q", i+1, got)
 		}
 	}
@@ -78,14 +79,14 @@ func TestHeadersOnEveryRequest(t *testing.T) {
 	}
 	for i, w := range wantQueries {
 		r := reqs[i]
-		if r.path != w.path || r.query.Get("limit") != w.limit || r.query.Get("offset") != w.offset || r.query.Get("order_by") != w.orderBy {
-			t.Errorf("request %d: %s %v, want %+v", i+1, r.path, r.query, w)
+		if r.Path != w.path || r.Query.Get("limit") != w.limit || r.Query.Get("offset") != w.offset || r.Query.Get("order_by") != w.orderBy {
+			t.Errorf("request %d: %s %v, want %+v", i+1, r.Path, r.Query, w)
 		}
-		if w.orderBy != "" && r.query.Get("sort") != "ASC" {
-			t.Errorf("request %d: sort = %q, want ASC", i+1, r.query.Get("sort"))
+		if w.orderBy != "" && r.Query.Get("sort") != "ASC" {
+			t.Errorf("request %d: sort = %q, want ASC", i+1, r.Query.Get("sort"))
 		}
-		if w.orderBy == "" && (r.query.Has("sort") || r.query.Has("order_by")) {
-			t.Errorf("request %d: people have no order in the API, yet it asked for %v", i+1, r.query)
+		if w.orderBy == "" && (r.Query.Has("sort") || r.Query.Has("order_by")) {
+			t.Errorf("request %d: people have no order in the API, yet it asked for %v", i+1, r.Query)
 		}
 	}
 }
@@ -159,8 +160,8 @@ func TestErrorFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(int, *http.Request) reply {
-				return reply{status: tt.status, header: tt.header, body: []byte(tt.body)}
+			h := newHarness(t, func(int, *http.Request) extracttest.Reply {
+				return extracttest.Reply{Status: tt.status, Header: tt.header, Body: []byte(tt.body)}
 			})
 			_, err := h.client.Donations(context.Background(), donately.Filter{})
 			if err == nil {
@@ -182,7 +183,7 @@ func TestErrorFormats(t *testing.T) {
 			if got := extract.IsTransient(err); got != tt.transient {
 				t.Errorf("IsTransient = %v, want %v", got, tt.transient)
 			}
-			if got := len(h.api.requests()); got != tt.wantRequests {
+			if got := len(h.api.Requests()); got != tt.wantRequests {
 				t.Errorf("%d requests, want %d", got, tt.wantRequests)
 			}
 			if tt.forbidden && !strings.Contains(err.Error(), config.DonatelyTokenEnv) {
@@ -198,17 +199,17 @@ func TestErrorFormats(t *testing.T) {
 func TestCheckStopsAtOnceOnARefusedToken(t *testing.T) {
 	for _, status := range []int{401, 403} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			h := newHarness(t, func(int, *http.Request) reply {
-				return reply{status: status, body: []byte(`{"type":"unauthorized","message":"no","code":"x","request_id":"req_9"}`)}
+			h := newHarness(t, func(int, *http.Request) extracttest.Reply {
+				return extracttest.Reply{Status: status, Body: []byte(`{"type":"unauthorized","message":"no","code":"x","request_id":"req_9"}`)}
 			})
 			err := h.client.Check(context.Background())
 			if !errors.Is(err, extract.ErrForbidden) {
 				t.Fatalf("Check() = %v, want ErrForbidden", err)
 			}
-			if n := len(h.api.requests()); n != 1 {
+			if n := len(h.api.Requests()); n != 1 {
 				t.Errorf("%d requests, want exactly 1", n)
 			}
-			if w := h.sleeps.recorded(); len(w) != 0 {
+			if w := h.sleeps.Waits(); len(w) != 0 {
 				t.Errorf("backed off %v before giving up on a refused token", w)
 			}
 			if !strings.Contains(err.Error(), testAccount) {
@@ -222,48 +223,48 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	page := listBody([]json.RawMessage{donationJSON("dnt_1", at(1, 0, 0))}, 0, 1)
 	tests := []struct {
 		name      string
-		first     reply
+		first     extracttest.Reply
 		wantWaits []time.Duration
 		wantStats extract.Stats
 	}{
 		{
 			name:      "429 with Retry-After seconds",
-			first:     reply{status: 429, header: map[string]string{"Retry-After": "7"}, body: []byte(`{"type":"rate_limited","message":"slow down","code":"429"}`)},
+			first:     extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": "7"}, Body: []byte(`{"type":"rate_limited","message":"slow down","code":"429"}`)},
 			wantWaits: []time.Duration{7 * time.Second},
 			wantStats: extract.Stats{Requests: 2, Retries: 1, Throttled: 1, Pages: 1, BackoffTotal: 7 * time.Second},
 		},
 		{
 			name:      "429 with Retry-After as a date",
-			first:     reply{status: 429, header: map[string]string{"Retry-After": testNow.Add(90 * time.Second).Format(http.TimeFormat)}},
+			first:     extracttest.Reply{Status: 429, Header: map[string]string{"Retry-After": testNow.Add(90 * time.Second).Format(http.TimeFormat)}},
 			wantWaits: []time.Duration{90 * time.Second},
 			wantStats: extract.Stats{Requests: 2, Retries: 1, Throttled: 1, Pages: 1, BackoffTotal: 90 * time.Second},
 		},
 		{
 			name:      "503 without Retry-After: jittered backoff",
-			first:     reply{status: 503, body: []byte(`<html>gateway</html>`)},
+			first:     extracttest.Reply{Status: 503, Body: []byte(`<html>gateway</html>`)},
 			wantWaits: []time.Duration{500 * time.Millisecond}, // 0.5 × BackoffBase
 			wantStats: extract.Stats{Requests: 2, Retries: 1, ServerErrors: 1, Pages: 1, BackoffTotal: 500 * time.Millisecond},
 		},
 		{
 			name:      "truncated body",
-			first:     reply{body: page[:len(page)/2]},
+			first:     extracttest.Reply{Body: page[:len(page)/2]},
 			wantWaits: []time.Duration{500 * time.Millisecond},
 			wantStats: extract.Stats{Requests: 2, Retries: 1, InvalidBodies: 1, Pages: 1, BackoffTotal: 500 * time.Millisecond},
 		},
 		{
 			name:      "not the envelope",
-			first:     reply{body: []byte(`{"object":"list"}`)},
+			first:     extracttest.Reply{Body: []byte(`{"object":"list"}`)},
 			wantWaits: []time.Duration{500 * time.Millisecond},
 			wantStats: extract.Stats{Requests: 2, Retries: 1, InvalidBodies: 1, Pages: 1, BackoffTotal: 500 * time.Millisecond},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(n int, r *http.Request) reply {
+			h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 				if n == 1 {
 					return tt.first
 				}
-				return reply{body: page}
+				return extracttest.Reply{Body: page}
 			})
 			res, err := h.client.Donations(context.Background(), donately.Filter{})
 			if err != nil {
@@ -272,7 +273,7 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 			if got := ids(res.Records); !slices.Equal(got, []string{"dnt_1"}) {
 				t.Errorf("records %v", got)
 			}
-			if got := h.sleeps.recorded(); !slices.Equal(got, tt.wantWaits) {
+			if got := h.sleeps.Waits(); !slices.Equal(got, tt.wantWaits) {
 				t.Errorf("waits %v, want %v", got, tt.wantWaits)
 			}
 			if got := h.client.Stats(); got != tt.wantStats {
@@ -315,7 +316,7 @@ func TestPagingAcrossPagesWithTies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(n int, r *http.Request) reply { return d.serve(r, tt.order(n)) })
+			h := newHarness(t, func(n int, r *http.Request) extracttest.Reply { return d.serve(r, tt.order(n)) })
 			res, err := h.client.Donations(context.Background(), donately.Filter{})
 			if err != nil {
 				t.Fatal(err)
@@ -341,9 +342,9 @@ func TestListingShortOfTheTotalFails(t *testing.T) {
 	for i := 1; i <= 30; i++ {
 		d.add(fmt.Sprintf("dnt_%04d", i), at(0, 0, i))
 	}
-	h := newHarness(t, func(n int, r *http.Request) reply {
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 		rep := d.serve(r, nil)
-		rep.body = []byte(strings.Replace(string(rep.body), `"total_count":30`, `"total_count":31`, 1))
+		rep.Body = []byte(strings.Replace(string(rep.Body), `"total_count":30`, `"total_count":31`, 1))
 		return rep
 	})
 	_, err := h.client.Donations(context.Background(), donately.Filter{})
@@ -351,7 +352,7 @@ func TestListingShortOfTheTotalFails(t *testing.T) {
 		t.Fatalf("err = %v, want ErrIncomplete", err)
 	}
 	// Each pass reads the page and, as the total says one more exists, the empty page after it.
-	if n := len(h.api.requests()); n != 4 {
+	if n := len(h.api.Requests()); n != 4 {
 		t.Errorf("%d requests, want 4 (two pages, two passes)", n)
 	}
 }
@@ -454,10 +455,10 @@ func TestPagingTermination(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(n int, r *http.Request) reply {
+			h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 				var offset int
 				fmt.Sscan(r.URL.Query().Get("offset"), &offset)
-				return reply{body: tt.answer(offset)}
+				return extracttest.Reply{Body: tt.answer(offset)}
 			})
 			res, err := h.client.Donations(context.Background(), donately.Filter{})
 			if tt.wantErr != nil {
@@ -469,7 +470,7 @@ func TestPagingTermination(t *testing.T) {
 			} else if len(res.Records) != tt.wantRecords {
 				t.Errorf("%d records, want %d", len(res.Records), tt.wantRecords)
 			}
-			if n := len(h.api.requests()); n != tt.wantRequests {
+			if n := len(h.api.Requests()); n != tt.wantRequests {
 				t.Errorf("%d requests, want %d", n, tt.wantRequests)
 			}
 		})
@@ -477,20 +478,20 @@ func TestPagingTermination(t *testing.T) {
 }
 
 func TestPageCap(t *testing.T) {
-	h := newHarness(t, func(n int, r *http.Request) reply {
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 		var offset int
 		fmt.Sscan(r.URL.Query().Get("offset"), &offset)
 		var its []json.RawMessage
 		for i := range 100 {
 			its = append(its, donationJSON(fmt.Sprintf("dnt_%06d", offset+i), at(0, 0, 0)))
 		}
-		return reply{body: listBody(its, offset, 1_000_000)}
+		return extracttest.Reply{Body: listBody(its, offset, 1_000_000)}
 	}, extract.WithMaxPages(3))
 	_, err := h.client.Donations(context.Background(), donately.Filter{})
 	if !errors.Is(err, extract.ErrPagingBroken) {
 		t.Fatalf("err = %v, want ErrPagingBroken", err)
 	}
-	if n := len(h.api.requests()); n != 3 {
+	if n := len(h.api.Requests()); n != 3 {
 		t.Errorf("%d requests, want 3", n)
 	}
 }
@@ -513,18 +514,18 @@ func TestWindowEdgeRecordLandsOnce(t *testing.T) {
 
 	tests := []struct {
 		name        string
-		serve       func(r *http.Request) reply
+		serve       func(r *http.Request) extracttest.Reply
 		wantOutside []int
 	}{
-		{"the API filters strictly", func(r *http.Request) reply { return d.serve(r, nil) }, []int{0, 0}},
-		{"the API ignores the filter: the client drops what is outside", func(r *http.Request) reply {
+		{"the API filters strictly", func(r *http.Request) extracttest.Reply { return d.serve(r, nil) }, []int{0, 0}},
+		{"the API ignores the filter: the client drops what is outside", func(r *http.Request) extracttest.Reply {
 			r.URL.RawQuery = strings.NewReplacer("created%5Bgt%5D", "x", "created%5Blt%5D", "y").Replace(r.URL.RawQuery)
 			return d.serve(r, nil)
 		}, []int{4, 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(n int, r *http.Request) reply { return tt.serve(r) })
+			h := newHarness(t, func(n int, r *http.Request) extracttest.Reply { return tt.serve(r) })
 			for i, f := range windows {
 				res, err := h.client.Donations(context.Background(), f)
 				if err != nil {
@@ -538,18 +539,18 @@ func TestWindowEdgeRecordLandsOnce(t *testing.T) {
 				}
 			}
 			// [d0, d1) is asked as gt = d0 − 1s, lt = d1.
-			q := h.api.requests()[0].query
+			q := h.api.Requests()[0].Query
 			if q.Get("created[gt]") != "2026-02-28T23:59:59Z" || q.Get("created[lt]") != "2026-03-01T01:00:00Z" {
 				t.Errorf("query %v: want created[gt]=2026-02-28T23:59:59Z, created[lt]=2026-03-01T01:00:00Z", q)
 			}
 		})
 	}
 	// The parameters, exactly.
-	h := newHarness(t, func(n int, r *http.Request) reply { return d.serve(r, nil) })
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply { return d.serve(r, nil) })
 	if _, err := h.client.Donations(context.Background(), donately.Filter{Field: donately.FieldUpdated, After: d1, Before: d2}); err != nil {
 		t.Fatal(err)
 	}
-	q := h.api.requests()[0].query
+	q := h.api.Requests()[0].Query
 	if q.Get("updated[gt]") != "2026-03-01T00:59:59Z" || q.Get("updated[lt]") != "2026-03-01T02:00:00Z" || q.Has("created[gt]") {
 		t.Errorf("query %v: want updated[gt]=2026-03-01T00:59:59Z, updated[lt]=2026-03-01T02:00:00Z", q)
 	}
@@ -566,7 +567,7 @@ func TestWindowEdgeWithFinerTimestamps(t *testing.T) {
 	d.add("dnt_just_before_edge", d1.Add(-400*time.Millisecond))
 	d.add("dnt_at_edge", d1)
 	var got []string
-	h := newHarness(t, func(n int, r *http.Request) reply { return d.serve(r, nil) })
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply { return d.serve(r, nil) })
 	for _, f := range []donately.Filter{
 		{Field: donately.FieldCreated, After: at(0, 0, 0), Before: d1},
 		{Field: donately.FieldCreated, After: d1, Before: at(2, 0, 0)},
@@ -592,14 +593,14 @@ func TestFilterValidation(t *testing.T) {
 		{donately.Filter{Field: donately.FieldCreated, After: at(0, 0, 0).Add(time.Millisecond)}, "not a whole second"},
 		{donately.Filter{Field: donately.FieldCreated, After: at(1, 0, 0), Before: at(1, 0, 0)}, "is not after"},
 	}
-	h := newHarness(t, func(int, *http.Request) reply { return reply{body: listBody(nil, 0, 0)} })
+	h := newHarness(t, func(int, *http.Request) extracttest.Reply { return extracttest.Reply{Body: listBody(nil, 0, 0)} })
 	for _, tt := range tests {
 		_, err := h.client.Donations(context.Background(), tt.f)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Donations(%+v) = %v, want an error containing %q", tt.f, err, tt.want)
 		}
 	}
-	if n := len(h.api.requests()); n != 0 {
+	if n := len(h.api.Requests()); n != 0 {
 		t.Errorf("%d requests for invalid filters", n)
 	}
 }
@@ -614,16 +615,16 @@ func TestCampaignsAndPeopleAreFilteredByTheClient(t *testing.T) {
 			`"phone_number":null,"street_address":null,"street_address_2":null,"city":"Austin","state":"TX","zip_code":"78701","country":"US",`+
 			`"created_at":%s,"updated_at":%s}`, id, created, created))
 	}
-	h := newHarness(t, func(n int, r *http.Request) reply {
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 		if r.URL.Path == "/v2/campaigns" {
-			return reply{body: listBody([]json.RawMessage{
+			return extracttest.Reply{Body: listBody([]json.RawMessage{
 				campaign("cmp_old", `"2026-01-01T00:00:00Z"`),
 				campaign("cmp_edge", `"2026-02-01T00:00:00Z"`),
 				campaign("cmp_no_date", `null`),
 				campaign("cmp_new", `"2026-03-01T00:00:00Z"`),
 			}, 0, 4)}
 		}
-		return reply{body: listBody([]json.RawMessage{person("per_a", `"2026-02-15T10:00:00Z"`), person("per_b", `"not a time"`)}, 0, 2)}
+		return extracttest.Reply{Body: listBody([]json.RawMessage{person("per_a", `"2026-02-15T10:00:00Z"`), person("per_b", `"not a time"`)}, 0, 2)}
 	})
 	ctx := context.Background()
 	feb := donately.Filter{Field: donately.FieldCreated, After: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Before: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
@@ -649,9 +650,9 @@ func TestCampaignsAndPeopleAreFilteredByTheClient(t *testing.T) {
 	if got := ids(res.Records); !slices.Equal(got, []string{"cmp_old", "cmp_no_date"}) {
 		t.Errorf("campaigns before February: %v, want [cmp_old cmp_no_date]", got)
 	}
-	for _, r := range h.api.requests() {
-		if r.query.Has("created[gt]") || r.query.Has("created[lt]") {
-			t.Errorf("sent a date filter the campaigns list does not have: %v", r.query)
+	for _, r := range h.api.Requests() {
+		if r.Query.Has("created[gt]") || r.Query.Has("created[lt]") {
+			t.Errorf("sent a date filter the campaigns list does not have: %v", r.Query)
 		}
 	}
 	res, err = h.client.People(ctx, feb)
@@ -703,7 +704,7 @@ func TestSharedLimiterAndCounters(t *testing.T) {
 	// keeps its own counters.
 	limiter := rate.NewLimiter(rate.Limit(1e-9), 1)
 	page := listBody([]json.RawMessage{donationJSON("dnt_1", at(1, 0, 0))}, 0, 1)
-	h := newHarness(t, func(int, *http.Request) reply { return reply{body: page} }, extract.WithLimiter(limiter))
+	h := newHarness(t, func(int, *http.Request) extracttest.Reply { return extracttest.Reply{Body: page} }, extract.WithLimiter(limiter))
 	if _, err := h.client.Donations(context.Background(), donately.Filter{}); err != nil {
 		t.Fatal(err)
 	}
@@ -716,7 +717,7 @@ func TestSharedLimiterAndCounters(t *testing.T) {
 	if err := cc.Check(ctx); err == nil || !strings.Contains(err.Error(), "rate limiter") {
 		t.Fatalf("CrowdChange Check() = %v, want it stopped by the shared limiter", err)
 	}
-	if n := len(h.api.requests()); n != 1 {
+	if n := len(h.api.Requests()); n != 1 {
 		t.Errorf("%d requests reached the API, want 1", n)
 	}
 	if s := h.client.Stats(); s.Requests != 1 || s.Pages != 1 {

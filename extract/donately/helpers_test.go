@@ -2,12 +2,9 @@ package donately_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/donately"
+	"github.com/ccsync/ccsync/extract/extracttest"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/time/rate"
@@ -33,84 +31,12 @@ const (
 	testSecret = "pi_3Nx9Yq2eZvKYlo2C_secret_Qw8XkZr41"
 )
 
-// reply is one scripted answer of the fake API.
-type reply struct {
-	status int
-	header map[string]string
-	body   []byte
-}
-
-type recorded struct {
-	path   string
-	query  url.Values
-	header http.Header
-}
-
-// fakeAPI is a local stand-in for the Donately API: answer(n, r) decides the nth answer (from 1).
-type fakeAPI struct {
-	URL    string
-	answer func(n int, r *http.Request) reply
-
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-func newFakeAPI(t *testing.T, answer func(n int, r *http.Request) reply) *fakeAPI {
-	t.Helper()
-	f := &fakeAPI{answer: answer}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve)) // listens on 127.0.0.1
-	t.Cleanup(srv.Close)
-	f.URL = srv.URL
-	return f
-}
-
-func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.reqs = append(f.reqs, recorded{path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone()})
-	n := len(f.reqs)
-	f.mu.Unlock()
-	rep := f.answer(n, r)
-	for k, v := range rep.header {
-		w.Header().Set(k, v)
-	}
-	if rep.status == 0 {
-		rep.status = http.StatusOK
-	}
-	w.WriteHeader(rep.status)
-	_, _ = w.Write(rep.body)
-}
-
-func (f *fakeAPI) requests() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.reqs)
-}
-
-// sleepRecorder is a Sleeper that records the waits and returns at once.
-type sleepRecorder struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func (s *sleepRecorder) recorded() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.waits)
-}
-
 // harness is a client of a fake API that never sleeps, with its logs captured twice: as entries
 // (a logrus test hook) and as the text a person would read.
 type harness struct {
-	api    *fakeAPI
+	api    *extracttest.FakeAPI
 	client *donately.Client
-	sleeps *sleepRecorder
+	sleeps *extracttest.SleepRecorder
 	hook   *test.Hook
 	text   *bytes.Buffer
 	textMu *sync.Mutex
@@ -131,15 +57,15 @@ func (b lockedBuffer) Write(p []byte) (int, error) {
 // testNow is the clock of Retry-After dates.
 var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, answer func(int, *http.Request) reply, opts ...extract.Option) *harness {
+func newHarness(t *testing.T, answer func(int, *http.Request) extracttest.Reply, opts ...extract.Option) *harness {
 	t.Helper()
-	h := &harness{api: newFakeAPI(t, answer), sleeps: &sleepRecorder{}, text: &bytes.Buffer{}, textMu: &sync.Mutex{}}
+	h := &harness{api: extracttest.NewFakeAPI(t, answer), sleeps: &extracttest.SleepRecorder{}, text: &bytes.Buffer{}, textMu: &sync.Mutex{}}
 	logger := logrus.New()
 	logger.SetOutput(lockedBuffer{mu: h.textMu, buf: h.text})
 	logger.SetLevel(logrus.DebugLevel)
 	h.hook = test.NewLocal(logger)
 	base := []extract.Option{
-		extract.WithSleeper(h.sleeps.sleep),
+		extract.WithSleeper(h.sleeps.Sleep),
 		extract.WithRand(func() float64 { return 0.5 }),
 		extract.WithLimiter(rate.NewLimiter(rate.Inf, 1)),
 		extract.WithClock(func() time.Time { return testNow }),
@@ -219,7 +145,7 @@ func (d *dataset) add(id string, created time.Time) {
 
 // serve answers one list request over the records the filter selects; order, when set, reorders
 // them for this request.
-func (d *dataset) serve(r *http.Request, order func(items []json.RawMessage) []json.RawMessage) reply {
+func (d *dataset) serve(r *http.Request, order func(items []json.RawMessage) []json.RawMessage) extracttest.Reply {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	offset, _ := strconv.Atoi(q.Get("offset"))
@@ -236,7 +162,7 @@ func (d *dataset) serve(r *http.Request, order func(items []json.RawMessage) []j
 	}
 	lo := min(offset, len(sel))
 	hi := min(lo+limit, len(sel))
-	return reply{body: listBody(sel[lo:hi], offset, len(sel))}
+	return extracttest.Reply{Body: listBody(sel[lo:hi], offset, len(sel))}
 }
 
 func parseBound(s string) time.Time {

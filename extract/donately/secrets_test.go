@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ccsync/ccsync/extract/donately"
+	"github.com/ccsync/ccsync/extract/extracttest"
 )
 
 // secretItems hide the secret everywhere it could be: at the top, nested in objects and lists,
@@ -29,12 +30,12 @@ func secretItems() []json.RawMessage {
 }
 
 func TestSecretNeverLeaves(t *testing.T) {
-	h := newHarness(t, func(n int, r *http.Request) reply {
+	h := newHarness(t, func(n int, r *http.Request) extracttest.Reply {
 		if n == 1 { // a truncated body that holds the secret: retried, never quoted
 			b := listBody(secretItems(), 0, 5)
-			return reply{body: b[:bytes.Index(b, []byte(testSecret))+10]}
+			return extracttest.Reply{Body: b[:bytes.Index(b, []byte(testSecret))+10]}
 		}
-		return reply{body: listBody(secretItems(), 0, 5)}
+		return extracttest.Reply{Body: listBody(secretItems(), 0, 5)}
 	})
 	res, err := h.client.Donations(context.Background(), donately.Filter{})
 	if err != nil {
@@ -70,8 +71,8 @@ func TestSecretNeverLeaves(t *testing.T) {
 		everything.WriteString(q.Reason)
 	}
 	// An error of the API that quotes the secret.
-	h2 := newHarness(t, func(int, *http.Request) reply {
-		return reply{status: 422, body: []byte(`{"type":"invalid","message":"payment intent ` + testSecret + ` is invalid","code":"422","request_id":"req_1"}`)}
+	h2 := newHarness(t, func(int, *http.Request) extracttest.Reply {
+		return extracttest.Reply{Status: 422, Body: []byte(`{"type":"invalid","message":"payment intent ` + testSecret + ` is invalid","code":"422","request_id":"req_1"}`)}
 	})
 	_, err = h2.client.Donations(context.Background(), donately.Filter{})
 	var ae *donately.APIError
@@ -112,7 +113,7 @@ func TestRemoveSecretsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := append(append([]byte(`{"object":"list","data":[`), bytes.TrimSpace(in)...), `],"summary":{"total_count":1,"count":1,"has_more":false},"params":{"offset":0}}`...)
-	h := newHarness(t, func(int, *http.Request) reply { return reply{body: body} })
+	h := newHarness(t, func(int, *http.Request) extracttest.Reply { return extracttest.Reply{Body: body} })
 	res, err := h.client.Donations(context.Background(), donately.Filter{})
 	if err != nil {
 		t.Fatal(err)
