@@ -395,3 +395,36 @@ func TestResolveIgnoresFlagsThatAreNoSetting(t *testing.T) {
 		t.Errorf("CCSYNC_HELP reached --help")
 	}
 }
+
+// DuckDB runs on one thread unless told otherwise; a 0 given anywhere keeps DuckDB's own default
+// (a thread per core), and is not taken for "unset".
+func TestDuckDBThreads(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string
+		want int
+	}{
+		{"default", nil, nil, "", DefaultDuckDBThreads},
+		{"flag 0", []string{"--duckdb-threads", "0"}, nil, "", 0},
+		{"env 0", nil, map[string]string{"CCSYNC_DUCKDB_THREADS": "0"}, "", 0},
+		{"file 0", nil, nil, "duckdb-threads: 0\n", 0},
+		{"flag 4", []string{"--duckdb-threads", "4"}, nil, "", 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := fakeSource{env: tt.env, files: map[string]string{}}
+			if tt.file != "" {
+				src.files[DefaultFile] = tt.file
+			}
+			c, _, err := parse(t, "backfill", tt.args, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DuckDB.Threads != tt.want {
+				t.Errorf("threads = %d, want %d", c.DuckDB.Threads, tt.want)
+			}
+		})
+	}
+}

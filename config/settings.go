@@ -60,7 +60,7 @@ var registry = []setting{
 	// Warehouse
 	{name: "warehouse", usage: "warehouse: duckdb or bigquery", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Warehouse.Kind) }},
 	{name: "duckdb", usage: "DuckDB database file", value: func(c *Config) pflag.Value { return (*stringValue)(&c.DuckDB.Path) }},
-	{name: "duckdb-threads", usage: "DuckDB threads (0: DuckDB's default)", value: func(c *Config) pflag.Value { return (*intValue)(&c.DuckDB.Threads) }},
+	{name: "duckdb-threads", usage: "DuckDB threads (0: DuckDB's default, one per core)", value: func(c *Config) pflag.Value { return (*intValue)(&c.DuckDB.Threads) }},
 	{name: "duckdb-memory-limit", usage: "DuckDB memory_limit such as 2GB", value: func(c *Config) pflag.Value { return (*stringValue)(&c.DuckDB.MemoryLimit) }},
 	{name: "bq-project", usage: "BigQuery project", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.Project) }},
 	{name: "bq-dataset", usage: "BigQuery dataset", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.Dataset) }},

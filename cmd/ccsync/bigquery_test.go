@@ -64,37 +64,37 @@ func bqCount(t *testing.T, srv *bqtest.Server, table string) int {
 // again it loads nothing; with --force it appends new versions and the views do not change.
 func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	t.Parallel()
-	api, url := sandbox(t, crowdchangetest.Options{Seed: 7, Transactions: 1200, From: yearFrom, To: yearTo, Now: sandboxNow,
+	api, url := sandbox(t, crowdchangetest.Options{Seed: 7, Transactions: 400, From: yearFrom, To: quarterTo, Now: sandboxNow,
 		Faults: crowdchangetest.Faults{Rate: 0.08, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	bq := bigQuery(t, bqtest.Options{})
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
 	args := append(bqArgs(bq), "--api-url", url, "--rate", "2000", "--burst", "100", "--backoff-base", "1ms", "--backoff-max", "5ms", "--log-level", "warn",
-		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "100")
+		"backfill", "--from", "2025-01-01", "--to", "2025-03-31", "--batch-windows", "25")
 
 	r := c.run(t, args...)
 	if r.code != 0 {
 		t.Fatalf("backfill exited %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	want := truthState(t, api.Truth(yearFrom, yearTo))
+	want := truthState(t, api.Truth(yearFrom, quarterTo))
 	assertState(t, "BigQuery backfill", bqState(t, bq), want)
 	rows := map[string]int{}
 	for _, tb := range crowdchange.DataTables() {
 		rows[tb.Name] = bqCount(t, bq, tb.Name)
 	}
-	if rows[crowdchange.Transactions] != 1200 || rows[crowdchange.RawTransactions] != 1200 {
+	if rows[crowdchange.Transactions] != 400 || rows[crowdchange.RawTransactions] != 400 {
 		t.Errorf("rows per table: %v", rows)
 	}
 	for _, tb := range []string{crowdchange.Transactions, crowdchange.TransactionItem, crowdchange.CustomData} {
 		if n := bq.LoadJobs(bqDataset, tb); n != 4 {
-			t.Errorf("%s: %d load jobs for 365 windows in batches of 100, want 4", tb, n)
+			t.Errorf("%s: %d load jobs for 90 windows in batches of 25, want 4", tb, n)
 		}
 	}
 
 	r = c.run(t, args...)
-	if r.code != 0 || !strings.Contains(r.stdout, "365 skipped") {
+	if r.code != 0 || !strings.Contains(r.stdout, "90 skipped") {
 		t.Fatalf("second backfill exited %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if n := bqCount(t, bq, crowdchange.Transactions); n != 1200 {
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 400 {
 		t.Errorf("a run that skips everything loaded rows: %d", n)
 	}
 
@@ -102,8 +102,8 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("forced backfill exited %d: %s", r.code, r.stderr)
 	}
-	if n := bqCount(t, bq, crowdchange.Transactions); n != 2400 {
-		t.Errorf("%d transaction versions after --force, want 2400", n)
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 800 {
+		t.Errorf("%d transaction versions after --force, want 800", n)
 	}
 	assertState(t, "BigQuery forced backfill", bqState(t, bq), want)
 }
@@ -113,7 +113,7 @@ func TestBackfillIntoBigQueryMatchesGroundTruth(t *testing.T) {
 // ID.
 func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
 	t.Parallel()
-	api, url := sandbox(t, crowdchangetest.Options{Seed: 9, Transactions: 1500, From: yearFrom, To: yearTo, Now: sandboxNow})
+	api, url := sandbox(t, crowdchangetest.Options{Seed: 9, Transactions: 400, From: yearFrom, To: quarterTo, Now: sandboxNow})
 	bq := bigQuery(t, bqtest.Options{})
 	onTable := func(table string) func(bqtest.Call) bool {
 		return func(c bqtest.Call) bool { return c.Table == table && c.JobType == bqtest.JobTypeLoad }
@@ -124,16 +124,16 @@ func TestBackfillIntoBigQuerySurvivesBigQueryFaults(t *testing.T) {
 	bq.InjectFault(bqtest.Fault{Kind: bqtest.InsertRateLimited, Match: onTable(schemas.Checkpoints)})
 	r := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}.run(t, append(bqArgs(bq),
 		"--api-url", url, "--rate", "2000", "--burst", "100", "--log-level", "warn",
-		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "100")...)
+		"backfill", "--from", "2025-01-01", "--to", "2025-03-31", "--batch-windows", "25")...)
 	if r.code != 0 {
 		t.Fatalf("backfill exited %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if n := bq.PendingFaults(); n != 0 {
 		t.Fatalf("%d injected faults never fired", n)
 	}
-	assertState(t, "BigQuery with faults", bqState(t, bq), truthState(t, api.Truth(yearFrom, yearTo)))
-	if n := bqCount(t, bq, crowdchange.Transactions); n != 1500 {
-		t.Errorf("%d transaction rows, want 1500: a retried load appended twice", n)
+	assertState(t, "BigQuery with faults", bqState(t, bq), truthState(t, api.Truth(yearFrom, quarterTo)))
+	if n := bqCount(t, bq, crowdchange.Transactions); n != 400 {
+		t.Errorf("%d transaction rows, want 400: a retried load appended twice", n)
 	}
 	reused, second := false, false
 	for _, j := range bq.Jobs() {

@@ -21,6 +21,8 @@ import (
 var (
 	yearFrom = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	yearTo   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// quarterTo ends the first quarter: the range of the tests whose point does not need a year.
+	quarterTo = time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
 	// after the year, so every transaction of it exists and its payouts are known.
 	sandboxNow = func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 )

@@ -21,7 +21,7 @@ func TestSyncCatchesLateChanges(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	first := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
-	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1500, From: first, To: clock.Now(), Now: clock.Now,
+	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 800, From: first, To: clock.Now(), Now: clock.Now,
 		Faults: crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond}})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}, now: clock.Now}
@@ -34,7 +34,7 @@ func TestSyncCatchesLateChanges(t *testing.T) {
 	syncEnd := clock.Now().Add(-15 * time.Minute)
 	assertState(t, "first sync", viewState(t, db), truthState(t, srv.Truth(first, syncEnd)))
 
-	changed := srv.Mutate(0.02, 99)
+	changed := srv.Mutate(0.04, 99)
 	if len(changed) < 25 {
 		t.Fatalf("Mutate changed only %d transactions", len(changed))
 	}

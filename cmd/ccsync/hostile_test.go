@@ -26,23 +26,23 @@ func hostileArgs(url, db string) []string {
 // ground truth of every transaction that has an id; the id-less items are in quarantine, counted
 // in the summary, the run log and status; and verify (another page size, until an empty page)
 // agrees.
-func TestHostileYearMatchesGroundTruth(t *testing.T) {
+func TestHostileQuarterMatchesGroundTruth(t *testing.T) {
 	t.Parallel()
 	srv, url := sandbox(t, crowdchangetest.Options{
-		Seed: 11, Transactions: 900, From: yearFrom, To: yearTo, Now: sandboxNow,
+		Seed: 11, Transactions: 300, From: yearFrom, To: quarterTo, Now: sandboxNow,
 		Faults:  crowdchangetest.Faults{Rate: 0.05, RetryAfter: "0", SlowDelay: time.Millisecond},
 		Hostile: crowdchangetest.Hostile{PageCap: 2, Rate: 0.08},
 	})
 	db, tmp := filepath.Join(t.TempDir(), "w.duckdb"), t.TempDir()
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
-	args := append(hostileArgs(url, db), "--page-size", "5", "backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "40", "--concurrency", "6", "--temp-dir", tmp)
+	args := append(hostileArgs(url, db), "--page-size", "5", "backfill", "--from", "2025-01-01", "--to", "2025-03-31", "--batch-windows", "20", "--concurrency", "6", "--temp-dir", tmp)
 
 	r := c.run(t, args...)
 	if r.code != 0 {
 		t.Fatalf("backfill exited %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	truth := srv.Truth(yearFrom, yearTo)
-	if truth.Quarantined == 0 || truth.UnreadableDonations == 0 || truth.Count+truth.Quarantined != 900 {
+	truth := srv.Truth(yearFrom, quarterTo)
+	if truth.Quarantined == 0 || truth.UnreadableDonations == 0 || truth.Count+truth.Quarantined != 300 {
 		t.Fatalf("the sandbox is not hostile enough: %d counted, %d quarantined, %d unreadable donations", truth.Count, truth.Quarantined, truth.UnreadableDonations)
 	}
 	st := srv.Stats()
@@ -52,8 +52,8 @@ func TestHostileYearMatchesGroundTruth(t *testing.T) {
 	if n := rowCount(t, db, schemas.QuarantineTable); n != truth.Quarantined {
 		t.Errorf("quarantine has %d rows, want %d", n, truth.Quarantined)
 	}
-	if want := fmt.Sprintf("quarantined    %d items", truth.Quarantined); !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "365 committed of 365") {
-		t.Errorf("summary does not say %q and 365 committed:\n%s", want, r.stdout)
+	if want := fmt.Sprintf("quarantined    %d items", truth.Quarantined); !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "90 committed of 90") {
+		t.Errorf("summary does not say %q and 90 committed:\n%s", want, r.stdout)
 	}
 	if got := runLogInt(t, db, "quarantined"); got != int64(truth.Quarantined) {
 		t.Errorf("ccsync_runs.quarantined = %d, want %d", got, truth.Quarantined)
@@ -71,7 +71,7 @@ func TestHostileYearMatchesGroundTruth(t *testing.T) {
 	if want := fmt.Sprintf("quarantined  %d", truth.Quarantined); status.code != 0 || !strings.Contains(status.stdout, want) {
 		t.Errorf("status exit %d, does not say %q:\n%s%s", status.code, want, status.stdout, status.stderr)
 	}
-	v := c.run(t, append(hostileArgs(url, db), "--page-size", "5", "verify", "--from", "2025-01-01", "--to", "2025-12-31")...)
+	v := c.run(t, append(hostileArgs(url, db), "--page-size", "5", "verify", "--from", "2025-01-01", "--to", "2025-03-31")...)
 	if v.code != exitOK || !strings.Contains(v.stdout, "the warehouse equals the API") {
 		t.Fatalf("verify exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
@@ -82,16 +82,16 @@ func TestHostileYearMatchesGroundTruth(t *testing.T) {
 // rows need (at most 5% is allowed): one page per window, plus one after each full page.
 func TestPagingRulesCostNothingOnAnHonestAPI(t *testing.T) {
 	t.Parallel()
-	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 1000, From: yearFrom, To: yearTo, Now: sandboxNow})
+	srv, url := sandbox(t, crowdchangetest.Options{Seed: 5, Transactions: 600, From: yearFrom, To: quarterTo, Now: sandboxNow})
 	db, tmp := filepath.Join(t.TempDir(), "w.duckdb"), t.TempDir()
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
 	const limit = 5
-	r := c.run(t, append(hostileArgs(url, db), "--page-size", fmt.Sprint(limit), "backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--temp-dir", tmp)...)
+	r := c.run(t, append(hostileArgs(url, db), "--page-size", fmt.Sprint(limit), "backfill", "--from", "2025-01-01", "--to", "2025-03-31", "--temp-dir", tmp)...)
 	if r.code != 0 {
 		t.Fatalf("backfill exited %d: %s", r.code, r.stderr)
 	}
 	perDay := map[string]int{}
-	for _, id := range srv.Truth(yearFrom, yearTo).IDs {
+	for _, id := range srv.Truth(yearFrom, quarterTo).IDs {
 		tx, ok := srv.Transaction(id)
 		if !ok {
 			t.Fatalf("transaction %d not found", id)
@@ -99,7 +99,7 @@ func TestPagingRulesCostNothingOnAnHonestAPI(t *testing.T) {
 		perDay[tx.Date.Format(time.DateOnly)]++
 	}
 	needed := 0
-	for d := yearFrom; d.Before(yearTo); d = d.AddDate(0, 0, 1) {
+	for d := yearFrom; d.Before(quarterTo); d = d.AddDate(0, 0, 1) {
 		needed += perDay[d.Format(time.DateOnly)]/limit + 1
 	}
 	got := int(srv.Stats().Pages) - 1 // the key check
@@ -146,7 +146,7 @@ func TestCanaryLeaksNowhere(t *testing.T) {
 	from, to := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { return to.Add(36 * time.Hour) } // sync then reads a few days
 	srv, url := sandbox(t, crowdchangetest.Options{
-		Seed: 21, Transactions: 400, From: from, To: to, Now: now,
+		Seed: 21, Transactions: 200, From: from, To: to, Now: now,
 		Faults:  crowdchangetest.Faults{Rate: 0.1, RetryAfter: "0", SlowDelay: time.Millisecond},
 		Hostile: crowdchangetest.Hostile{PageCap: 5, Rate: 0.5, Canary: canary},
 	})

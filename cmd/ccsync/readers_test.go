@@ -238,7 +238,17 @@ func TestNextRunRemovesKilledRunsBatchDir(t *testing.T) {
 		return m
 	}
 	killed := startCCSync(t, slowBackfillArgs(db, tmp)...)
-	waitForPath(t, killed, func() bool { return len(batchDirs()) > 0 })
+	// Killed once a batch directory holds its lock file: one killed between creating the
+	// directory and locking it is left for an hour (load.RemoveStaleBatches cannot tell it from
+	// one being created), which is not what this test is about.
+	waitForPath(t, killed, func() bool {
+		for _, d := range batchDirs() {
+			if _, err := os.Stat(filepath.Join(d, "ccsync-batch.lock")); err == nil {
+				return true
+			}
+		}
+		return false
+	})
 	if err := killed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

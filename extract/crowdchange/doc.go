@@ -9,8 +9,8 @@
 // [Start, End) windows (extract.PlanDateWindows); the API is asked for dt_start=Start and
 // dt_end=End-1s, both inclusive at its one-second resolution (WindowQuery), so adjacent windows
 // neither overlap nor leave gaps. The payout stream has one window per payout date and account
-// (PlanPayoutWindows). All times are UTC, where every day is 24 hours long. PlanBackfill and
-// PlanSync plan a run's windows from its range and the committed checkpoints.
+// (PlanPayoutWindows). All times are UTC, where every day is 24 hours long. A run's plan, from its
+// range and the committed checkpoints, is transform/crowdchange's (PlanBackfill, PlanSync).
 //
 // # Paging
 //

@@ -16,8 +16,8 @@
 // URL + "/upload/storage/v1/", where the client sends them by itself), or use
 // StorageClientOptions, and create buckets with CreateBucket.
 //
-// Data lives in an in-memory DuckDB (SET TimeZone = 'UTC'): a dataset is a DuckDB schema, a table
-// a DuckDB table, a view a DuckDB view. Column types: INTEGER/INT64 → BIGINT, STRING → VARCHAR,
+// Data lives in an in-memory DuckDB (SET TimeZone = 'UTC', one thread): a dataset is a DuckDB
+// schema, a table a DuckDB table, a view a DuckDB view. Column types: INTEGER/INT64 → BIGINT, STRING → VARCHAR,
 // BOOLEAN/BOOL → BOOLEAN, NUMERIC → DECIMAL(38, 9), FLOAT/FLOAT64 → DOUBLE, TIMESTAMP → TIMESTAMPTZ,
 // DATE → DATE, DATETIME → TIMESTAMP, TIME → TIME, BYTES → BLOB, RECORD → STRUCT, REPEATED x → x[]
 // (never NULL), REQUIRED → NOT NULL. Server.Query and Server.DB give tests direct access (tables

@@ -134,8 +134,14 @@ func NewServer(opts Options) (*Server, error) {
 		log = logrus.NewEntry(l)
 	}
 	connector, err := duckdb.NewConnector("", func(execer driver.ExecerContext) error {
-		_, err := execer.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
-		return err
+		// One thread: a test's tables are small, and DuckDB's thread per core only adds
+		// coordination when many servers run side by side.
+		for _, q := range []string{"SET TimeZone = 'UTC'", "SET threads = 1"} {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bqtest: opening in-memory DuckDB: %w", err)

@@ -72,10 +72,11 @@ var _ Source = (*exampleFetcher)(nil)
 func (f *exampleFetcher) Name() string    { return crowdchangeschema.Name }
 func (f *exampleFetcher) Records() string { return "transactions" }
 func (f *exampleFetcher) PlanBackfill(r config.Run) (extract.Plan, error) {
-	return crowdchange.PlanBackfill(r)
+	ws, err := extract.PlanDateWindows(r.From, r.RangeEnd(), r.Window)
+	return extract.Plan{Windows: ws, From: r.From, To: r.RangeEnd()}, err
 }
-func (f *exampleFetcher) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
-	return crowdchange.PlanSync(cps, r, now)
+func (f *exampleFetcher) PlanSync([]load.Checkpoint, config.Run, time.Time) (extract.Plan, error) {
+	return extract.Plan{}, errors.New("the example source does not sync")
 }
 func (f *exampleFetcher) Stats() extract.Stats    { return extract.Stats{} }
 func (f *exampleFetcher) Tables() []schemas.Table { return crowdchangeschema.BatchTables() }

@@ -1,6 +1,6 @@
 // Package crowdchange assembles the CrowdChange source the run loop (package load/pipeline) runs:
-// windows planned by transaction date or payout date (package extract/crowdchange), fetched by the
-// CrowdChange client, turned into rows of every table of schemas/crowdchange.BatchTables() by
+// windows planned by transaction date or payout date (PlanBackfill, PlanSync), fetched by the
+// CrowdChange client (package extract/crowdchange), turned into rows of every table of schemas/crowdchange.BatchTables() by
 // Builder: a transform.Flattener of the client's Transaction keyed by the id the client read, and
 // the quarantine, whose columns come from the run (the window, page and reason of an item).
 //

@@ -44,15 +44,15 @@ func (s *Source) Name() string { return crowdchangeschema.Name }
 // Records names CrowdChange's records.
 func (s *Source) Records() string { return "transactions" }
 
-// PlanBackfill plans by transaction date or payout date (crowdchangeapi.PlanBackfill).
+// PlanBackfill plans by transaction date or payout date (PlanBackfill).
 func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) {
-	return crowdchangeapi.PlanBackfill(r)
+	return PlanBackfill(r)
 }
 
 // PlanSync plans the date stream from its watermark and the payout stream per account
-// (crowdchangeapi.PlanSync).
+// (PlanSync).
 func (s *Source) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
-	return crowdchangeapi.PlanSync(cps, r, now)
+	return PlanSync(cps, r, now)
 }
 
 // Fetch reads one window's transactions.

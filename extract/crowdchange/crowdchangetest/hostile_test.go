@@ -452,7 +452,7 @@ func TestHostileTricks(t *testing.T) {
 	for _, row := range trickRows {
 		t.Run(string(row.trick), func(t *testing.T) {
 			t.Parallel()
-			const n = 300
+			const n = 150
 			tw := twin(t, 6, n, crowdchangetest.Hostile{Rate: 1, Tricks: []crowdchangetest.Trick{row.trick}})
 			q := windowQuery(yearStart, yearEnd)
 			branches := map[string]int{}
@@ -556,7 +556,7 @@ func TestHostileTricked(t *testing.T) {
 func TestHostileCanary(t *testing.T) {
 	t.Parallel()
 	const canary = "CANARY-5f2c"
-	tw := twin(t, 6, 400, crowdchangetest.Hostile{Rate: 0.4, Canary: canary})
+	tw := twin(t, 6, 200, crowdchangetest.Hostile{Rate: 0.4, Canary: canary})
 	s := tw.tricked
 	check := func(stage string) {
 		tricked, plain := tw.fetchBoth(t, windowQuery(yearStart, yearEnd), 100)
@@ -590,7 +590,7 @@ func TestHostileCanary(t *testing.T) {
 				}
 			}
 		}
-		if n < 120 || bytes.Contains(slices.Concat(plain...), []byte(canary)) {
+		if n < 60 || bytes.Contains(slices.Concat(plain...), []byte(canary)) {
 			t.Errorf("%s: %d tricked transactions; the plain sandbox holds the canary: %v", stage, n, bytes.Contains(slices.Concat(plain...), []byte(canary)))
 		}
 	}

@@ -116,7 +116,7 @@ func sameLenientTruth(want, got crowdchangetest.Truth) error {
 // after Mutate.
 func TestHostileTruthMatchesLenientRecount(t *testing.T) {
 	t.Parallel()
-	const n = 800
+	const n = 400
 	tw := twin(t, 9, n, crowdchangetest.Hostile{Rate: 0.3, Canary: "CANARY"})
 	s := tw.tricked
 	windows := []struct{ from, to time.Time }{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
+	crowdchangeapi "github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/load"
 	"github.com/sirupsen/logrus"
 )
@@ -18,7 +19,7 @@ func PlanBackfill(r config.Run) (extract.Plan, error) {
 	var windows []extract.Window
 	var err error
 	if r.By == "payout" {
-		windows, err = PlanPayoutWindows(from, r.To, r.PayoutAccounts())
+		windows, err = crowdchangeapi.PlanPayoutWindows(from, r.To, r.PayoutAccounts())
 	} else {
 		windows, err = extract.PlanDateWindows(from, to, r.Window)
 	}
@@ -40,7 +41,7 @@ var ErrNothingCommitted = errors.New("start: the warehouse has nothing committed
 func PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
 	now = now.UTC()
 	end := now.Add(-r.Lag).Truncate(time.Second)
-	wm, ok := load.Watermark(cps, string(StreamDate), "")
+	wm, ok := load.Watermark(cps, string(crowdchangeapi.StreamDate), "")
 	var start time.Time
 	switch {
 	case ok:
@@ -69,7 +70,7 @@ func PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan,
 	yesterday := now.Truncate(24*time.Hour).AddDate(0, 0, -1)
 	for _, acct := range r.PayoutAccounts() {
 		from := r.Start
-		if pw, ok := load.Watermark(cps, string(StreamPayout), acct); ok {
+		if pw, ok := load.Watermark(cps, string(crowdchangeapi.StreamPayout), acct); ok {
 			from = pw
 		} else if from.IsZero() {
 			from = start.Truncate(24 * time.Hour)
@@ -77,7 +78,7 @@ func PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan,
 		if from.After(yesterday) {
 			continue
 		}
-		pws, err := PlanPayoutWindows(from, yesterday, []string{acct})
+		pws, err := crowdchangeapi.PlanPayoutWindows(from, yesterday, []string{acct})
 		if err != nil {
 			return extract.Plan{}, fmt.Errorf("planning the payout stream (%s): %w", acct, err)
 		}
