@@ -71,9 +71,14 @@ func removeStaleBatches(dir string, log *logrus.Entry, now func() time.Time) (in
 }
 
 // removeIfStale removes the batch directory path when no process holds its lock (or, without a
-// lock file, when it is old), and tells whether it did.
+// lock file, when it is old), and tells whether it did. A directory whose lock file still has its
+// new name (batchLockNew) is judged by it: its creator locks it before renaming it, so an
+// unlocked one is a creator killed in between.
 func removeIfStale(path string, now func() time.Time) (bool, error) {
 	f, err := os.Open(filepath.Join(path, batchLockName))
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = os.Open(filepath.Join(path, batchLockNew))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		fi, err := os.Lstat(path)
 		if errors.Is(err, fs.ErrNotExist) {

@@ -29,14 +29,14 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // conflicts) is left, as are recent directories without a lock file and everything else.
 func TestRemoveStaleBatches(t *testing.T) {
 	t.Parallel()
-	mkdir := func(t *testing.T, dir, name string, age time.Duration, lockFile bool) string {
+	mkdirLocked := func(t *testing.T, dir, name string, age time.Duration, lockName string) string {
 		t.Helper()
 		p := filepath.Join(dir, name)
 		if err := os.Mkdir(p, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if lockFile {
-			if err := os.WriteFile(filepath.Join(p, batchLockName), nil, 0o600); err != nil {
+		if lockName != "" {
+			if err := os.WriteFile(filepath.Join(p, lockName), nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -48,6 +48,13 @@ func TestRemoveStaleBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		return p
+	}
+	mkdir := func(t *testing.T, dir, name string, age time.Duration, lockFile bool) string {
+		t.Helper()
+		if lockFile {
+			return mkdirLocked(t, dir, name, age, batchLockName)
+		}
+		return mkdirLocked(t, dir, name, age, "")
 	}
 	tests := []struct {
 		name        string
@@ -65,6 +72,21 @@ func TestRemoveStaleBatches(t *testing.T) {
 		{"lock file nobody holds", func(t *testing.T, dir string) string {
 			return mkdir(t, dir, batchDirPrefix+"123", 0, true)
 		}, true},
+		{"lock file under its new name, nobody holds it (killed before the rename)", func(t *testing.T, dir string) string {
+			return mkdirLocked(t, dir, batchDirPrefix+"321", 0, batchLockNew)
+		}, true},
+		{"lock file under its new name, held (being created)", func(t *testing.T, dir string) string {
+			p := mkdirLocked(t, dir, batchDirPrefix+"654", 0, batchLockNew)
+			f, err := os.Open(filepath.Join(p, batchLockNew))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			if locked, err := tryLockFile(f); err != nil || !locked {
+				t.Fatalf("locking: %v, %v", locked, err)
+			}
+			return p
+		}, false},
 		{"no lock file, recent", func(t *testing.T, dir string) string {
 			return mkdir(t, dir, batchDirPrefix+"456", 10*time.Minute, false)
 		}, false},
