@@ -237,3 +237,19 @@ func TestRedactCardData(t *testing.T) {
 		}
 	}
 }
+
+// asciiLower lowers ASCII letters only, as the API compares member names.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
