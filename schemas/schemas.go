@@ -154,7 +154,19 @@ const (
 var (
 	quarantineTables  = []Table{quarantineTable()}
 	bookkeepingTables = []Table{checkpointsTable(), runsTable()}
+	// tablesByName indexes every table, the registered sources' included (RegisterSource adds
+	// theirs): ByName is called for every record a batch writes.
+	tablesByName = indexTables(append(append([]Table(nil), quarantineTables...), bookkeepingTables...))
 )
+
+// indexTables maps each table's name to it.
+func indexTables(ts []Table) map[string]Table {
+	m := make(map[string]Table, len(ts))
+	for _, t := range ts {
+		m[t.Name] = t
+	}
+	return m
+}
 
 // QuarantineTables returns the quarantine, which a batch of any source loads after its data
 // tables.
@@ -184,12 +196,8 @@ func AllTables() []Table { return append(LoadTables(), bookkeepingTables...) }
 
 // ByName returns the table called name.
 func ByName(name string) (Table, bool) {
-	for _, t := range AllTables() {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return Table{}, false
+	t, ok := tablesByName[name]
+	return t, ok
 }
 
 // ArrowType is the Arrow type of one value of a column of type t.

@@ -225,3 +225,44 @@ func TestDuckDBSnapshot(t *testing.T) {
 	}
 	golden(t, "duckdb.sql", []byte(b.String()))
 }
+
+// A source whose table name another source (or the shared tables) already uses, or that declares
+// a name twice, is refused at registration: nothing is registered.
+func TestRegisterSourceRefusesATableNameTwice(t *testing.T) {
+	table := func(name string) schemas.Table {
+		return schemas.Table{Name: name, Kind: schemas.Data, Description: "A table.", Rows: []schemas.RowSource{{Each: "", Leaves: []schemas.Leaf{{Path: "id", Column: "id"}}}},
+			Columns: append([]schemas.Column{{Name: "id", Type: schemas.String, Required: true, Description: "ID."}}, schemas.VersionColumns("a record")...)}
+	}
+	flattenings := func(names ...string) []schemas.Flattening {
+		var fs []schemas.Flattening
+		for _, n := range names {
+			fs = append(fs, schemas.Flattening{Record: "record", Key: "id", Tables: []schemas.Table{table(n)}})
+		}
+		return fs
+	}
+	tests := []struct {
+		name  string
+		names []string // one flattening of one table each
+	}{
+		{"another source's table", []string{crowdchange.Transactions}},
+		{"a shared table", []string{schemas.QuarantineTable}},
+		{"twice in the source", []string{"twice_table", "twice_table"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "already declared") {
+					t.Errorf("RegisterSource: panic %v, want one saying the table is already declared", r)
+				}
+				if _, ok := schemas.SourceNamed("dup_test_source"); ok {
+					t.Error("the refused source was registered")
+				}
+				if _, ok := schemas.ByName("twice_table"); ok {
+					t.Error("a table of the refused source was registered")
+				}
+			}()
+			schemas.RegisterSource(schemas.SourceInfo{Name: "dup_test_source", Streams: []schemas.Stream{{Name: "s"}},
+				Flattenings: flattenings(tt.names...)})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 )
 
@@ -51,21 +52,20 @@ func RegisterSource(s SourceInfo) {
 	if _, dup := sourceRegistry[s.Name]; dup {
 		panic(fmt.Sprintf("schemas: source %s declared twice", s.Name))
 	}
-	taken := map[string]bool{}
-	for _, t := range append(SourceDataTables(), append(QuarantineTables(), BookkeepingTables()...)...) {
-		taken[t.Name] = true
-	}
+	added := map[string]Table{}
 	for _, f := range s.Flattenings {
 		if err := f.Check(); err != nil {
 			panic(fmt.Sprintf("schemas: source %s: %v", s.Name, err))
 		}
 		for _, t := range f.Tables {
-			if taken[t.Name] {
+			_, taken := tablesByName[t.Name]
+			if _, twice := added[t.Name]; taken || twice {
 				panic(fmt.Sprintf("schemas: source %s: table %s is already declared", s.Name, t.Name))
 			}
-			taken[t.Name] = true
+			added[t.Name] = t
 		}
 	}
+	maps.Copy(tablesByName, added)
 	sourceRegistry[s.Name] = s
 }
 
