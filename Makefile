@@ -29,8 +29,7 @@ run: build
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/donately_by_currency_status.sql)"
 
 ## test: go vet, then every test with the race detector, in random order. GOGC=400 trades memory
-## (under 2 GB at the peak) for less garbage collection: the race-instrumented tests and the
-## linker take about a tenth less CPU on a 2-core machine.
+## (the cmd tests peak at 1.4 GB) for less garbage collection in the race-instrumented tests.
 test:
 	$(GO) vet ./...
 	GOGC=400 $(GO) test -race -shuffle=on -timeout 12m ./...

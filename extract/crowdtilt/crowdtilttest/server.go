@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // DefaultKey and DefaultSecret are the API credentials the sandbox accepts when Options.Key and
@@ -65,7 +66,7 @@ type Options struct {
 	Now func() time.Time
 	// Log, when set, receives one debug record per request (method, path, query, status, fault);
 	// never a header, so never the credentials.
-	Log *slog.Logger
+	Log *logrus.Entry
 }
 
 // FaultKind is a kind of injected failure.
@@ -313,8 +314,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{w: sw, r: r, requestID: s.requestID(s.requestSeq.Add(1))}
 	fault := s.serve(x)
 	if s.opts.Log != nil {
-		s.opts.Log.Debug("crowdtilt sandbox request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
-			"status", sw.status, "fault", string(fault), "duration", time.Since(start).Round(time.Microsecond).String())
+		s.opts.Log.WithFields(logrus.Fields{
+			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "status": sw.status,
+			"fault": string(fault), "duration": time.Since(start).Round(time.Microsecond).String(),
+		}).Debug("crowdtilt sandbox request")
 	}
 }
 
