@@ -194,7 +194,7 @@ func newDuckDB(cfg config.DuckDB, log *logrus.Entry, readOnly bool, opts []DuckD
 // config.DefaultDuckDBLockWait, how long another process waits for the file.
 const (
 	idleHold = 500 * time.Millisecond
-	maxHold  = 2 * time.Second
+	maxHold  = 5 * time.Second
 )
 
 // writable refuses a change to a read-only sink; what names the operation.

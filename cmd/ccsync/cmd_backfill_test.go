@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,8 @@ func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
 	})
 	db := filepath.Join(t.TempDir(), "w.duckdb")
 	c := cli{env: map[string]string{config.APIKeyEnv: crowdchangetest.DefaultAPIKey}}
-	args := []string{"--api-url", url, "--rate", "2000", "--burst", "100", "--duckdb", db, "--backoff-base", "1ms", "--backoff-max", "5ms", "--log-format", "json", "--log-level", "warn",
-		"backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "40", "--concurrency", "6"}
+	global := []string{"--api-url", url, "--rate", "2000", "--burst", "100", "--duckdb", db, "--backoff-base", "1ms", "--backoff-max", "5ms", "--log-format", "json", "--log-level", "warn"}
+	args := append(slices.Clone(global), "backfill", "--from", "2025-01-01", "--to", "2025-12-31", "--batch-windows", "40", "--concurrency", "6")
 
 	r := c.run(t, args...)
 	if r.code != 0 {
@@ -102,13 +103,23 @@ func TestBackfillYearWithFaultsMatchesGroundTruth(t *testing.T) {
 	}
 	assertState(t, "second backfill", viewState(t, db), want)
 
-	// --force: new versions of everything, same current state.
-	r = c.run(t, append(args, "--force")...)
+	// --force over March, inside the committed year: new versions of March's transactions, the
+	// same current state.
+	marchFrom, marchTo := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+	march := truthState(t, srv.Truth(marchFrom, marchTo)).Count
+	if march == 0 {
+		t.Fatal("the sandbox has no transaction in March")
+	}
+	forced := append(slices.Clone(global), "backfill", "--from", "2025-03-01", "--to", "2025-03-31", "--batch-windows", "40", "--force")
+	r = c.run(t, forced...)
 	if r.code != 0 {
 		t.Fatalf("forced backfill exited %d: %s", r.code, r.stderr)
 	}
-	if n := versionCount(t, db); n != 2*want.Count {
-		t.Errorf("transactions has %d versions after --force, want %d", n, 2*want.Count)
+	if !strings.Contains(r.stdout, "31 committed of 31") {
+		t.Errorf("summary does not say March's 31 windows were committed again:\n%s", r.stdout)
+	}
+	if n := versionCount(t, db); n != want.Count+march {
+		t.Errorf("transactions has %d versions after forcing March, want %d + %d", n, want.Count, march)
 	}
 	assertState(t, "forced backfill", viewState(t, db), want)
 }

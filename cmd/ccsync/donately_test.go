@@ -256,7 +256,7 @@ func TestDonatelyKilledBackfillResumesToGroundTruth(t *testing.T) {
 	hs := httptest.NewServer(ks)
 	t.Cleanup(hs.Close)
 	db, tmp := filepath.Join(t.TempDir(), "w.duckdb"), t.TempDir()
-	args := append(donatelyArgs(hs.URL, db), "backfill", "--from", "2025-01-01", "--to", "2025-06-30", "--batch-windows", "7", "--concurrency", "3", "--temp-dir", tmp)
+	args := append(donatelyArgs(hs.URL, db), "backfill", "--from", "2025-01-01", "--to", "2025-06-30", "--batch-windows", "14", "--concurrency", "3", "--temp-dir", tmp)
 	start := starter(t, args, config.DonatelyTokenEnv+"="+donatelytest.DefaultToken)
 	kills := killRuns(t, ks, start, []int{4, 23, 41, 9, 57}, nil)
 	if kills < 5 {

@@ -94,7 +94,7 @@ func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
 	t.Parallel()
 	// Half a year is enough: five runs, killed at their n-th request, never get to its end.
 	halfTo := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
-	srv := crowdchangetest.New(crowdchangetest.Options{Seed: 11, Transactions: 600, From: yearFrom, To: halfTo, Now: sandboxNow})
+	srv := crowdchangetest.New(crowdchangetest.Options{Seed: 11, Transactions: 300, From: yearFrom, To: halfTo, Now: sandboxNow})
 	ks := &killSwitch{next: srv, fire: make(chan struct{}, 1)}
 	hs := httptest.NewServer(ks)
 	t.Cleanup(hs.Close)
@@ -102,7 +102,7 @@ func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
 	// A killed run leaves its open batch's files behind; keep them in the test's directory.
 	tmp := t.TempDir()
 	args := []string{"--api-url", hs.URL, "--rate", "2000", "--burst", "100", "--duckdb", db, "--log-format", "json", "--log-level", "warn",
-		"backfill", "--from", "2025-01-01", "--to", "2025-06-30", "--batch-windows", "7", "--concurrency", "3", "--temp-dir", tmp}
+		"backfill", "--from", "2025-01-01", "--to", "2025-06-30", "--batch-windows", "14", "--concurrency", "3", "--temp-dir", tmp}
 
 	start := starter(t, args, config.APIKeyEnv+"="+crowdchangetest.DefaultAPIKey)
 
@@ -123,8 +123,8 @@ func TestKilledBackfillResumesToGroundTruth(t *testing.T) {
 		t.Fatalf("the final run failed: %v", err)
 	}
 	assertState(t, "after kills", viewState(t, db), truthState(t, srv.Truth(yearFrom, halfTo)))
-	if n := versionCount(t, db); n != 600 {
+	if n := versionCount(t, db); n != 300 {
 		// Windows are committed whole, so no transaction was loaded twice.
-		t.Errorf("transactions holds %d versions, want exactly 600", n)
+		t.Errorf("transactions holds %d versions, want exactly 300", n)
 	}
 }
