@@ -106,3 +106,48 @@ func TestHTTPDo(t *testing.T) {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
 }
+
+// An HTTP adapts its default limiter to the API's 429s: the limiter is told every answer, a 429
+// lowers the rate below the configured one, and Stats says so. A limiter given with WithLimiter
+// that does not adapt (a *rate.Limiter) is left as it is.
+func TestHTTPAdaptsItsRateTo429(t *testing.T) {
+	t.Parallel()
+	cfg := extract.HTTPConfig{Platform: "test", Rate: 1000, Burst: 1, Timeout: time.Second, MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}
+	tests := []struct {
+		name      string
+		opts      []extract.Option
+		wantCuts  int
+		wantBelow bool
+	}{
+		{"default limiter", nil, 1, true},
+		{"fixed limiter", []extract.Option{extract.WithLimiter(rate.NewLimiter(1000, 1))}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := extracttest.NewFakeAPI(t, extracttest.Scripted(
+				extracttest.Always(extracttest.Reply{Body: []byte("ok")}),
+				extracttest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "0"}},
+			))
+			sleeps := &extracttest.SleepRecorder{}
+			h, err := extract.NewHTTP(cfg, nil, append([]extract.Option{extract.WithSleeper(sleeps.Sleep)}, tt.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, api.URL+"/x", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := h.Do(req, nil); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("Do: %v", err)
+			}
+			st := h.Stats()
+			if st.Throttled != 1 || st.RateCuts != tt.wantCuts {
+				t.Errorf("Stats: %d throttled, %d rate cuts; want 1, %d", st.Throttled, st.RateCuts, tt.wantCuts)
+			}
+			if below := st.Rate > 0 && st.Rate < cfg.Rate; below != tt.wantBelow {
+				t.Errorf("rate after the 429: %v (configured %v)", st.Rate, cfg.Rate)
+			}
+		})
+	}
+}

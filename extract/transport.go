@@ -58,7 +58,13 @@ func NewRateLimitTransport(next http.RoundTripper, limiter Limiter) *RateLimitTr
 	return &RateLimitTransport{next: next, limiter: limiter}
 }
 
-// RoundTrip waits for the limiter (or the request's context) and sends the request.
+// statusObserver is a limiter that wants to know how the API answered (*AdaptiveLimiter).
+type statusObserver interface {
+	Observe(status int)
+}
+
+// RoundTrip waits for the limiter (or the request's context) and sends the request; a limiter that
+// observes answers (*AdaptiveLimiter) is told the answer's status.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		if req.Body != nil {
@@ -66,7 +72,11 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		return nil, &limiterError{err: err}
 	}
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if o, ok := t.limiter.(statusObserver); ok && err == nil {
+		o.Observe(resp.StatusCode)
+	}
+	return resp, err
 }
 
 // limiterError is a wait for the rate limiter that failed: the context ended, or its deadline
