@@ -250,7 +250,7 @@ func (b *Batch) fileFor(table string, schema *arrow.Schema) (*tableFile, error) 
 	if err != nil {
 		return nil, fmt.Errorf("creating Parquet file: %w", err)
 	}
-	buf := bufio.NewWriterSize(f, 1<<20)
+	buf := bufio.NewWriterSize(f, 64<<10)
 	props := parquet.NewWriterProperties(
 		parquet.WithAllocator(b.mem),
 		parquet.WithCompression(compress.Codecs.Snappy),
