@@ -24,10 +24,7 @@
 // platform's errors through a method Transient() bool.
 //
 // Requests go through RetryTransport(RateLimitTransport(base)). The RateLimitTransport waits for a
-// limiter shared by everything in a run, so retries are throttled too: by default an
-// AdaptiveLimiter, a golang.org/x/time/rate limiter at the configured rate that, told every
-// answer's status, goes down to the rate the API really accepts when it answers 429 and probes
-// back up towards the configured rate (see AdaptiveLimiter for the rules). The
+// golang.org/x/time/rate limiter shared by everything in a run, so retries are throttled too. The
 // RetryTransport retries 429, 5xx, network errors, timeouts and 2xx answers whose body is truncated
 // or not a valid page (ErrInvalidBody), up to MaxAttempts attempts, waiting for Retry-After when
 // the API sends one (seconds or an HTTP date, capped at DefaultMaxRetryAfter) and otherwise a

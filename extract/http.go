@@ -12,6 +12,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
 )
 
 // HTTPConfig shapes the HTTP machinery every platform's client sends through (NewHTTP): the
@@ -89,7 +90,6 @@ type HTTP struct {
 	userAgent string
 	pages     atomic.Int64
 	opts      options
-	adaptive  *AdaptiveLimiter // the limiter, when it adapts (its figures go into Stats)
 }
 
 // NewHTTP builds the machinery that cfg describes. log (nil: discarded) receives the retry lines;
@@ -116,10 +116,7 @@ func NewHTTP(cfg HTTPConfig, log *logrus.Entry, opts ...Option) (*HTTP, error) {
 	h.userAgent = "ccsync/" + version
 	limiter := h.opts.limiter
 	if limiter == nil {
-		h.adaptive = NewAdaptiveLimiter(cfg.Rate, cfg.Burst, h.opts.now)
-		limiter = h.adaptive
-	} else if a, ok := limiter.(*AdaptiveLimiter); ok {
-		h.adaptive = a
+		limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
 	}
 	base := h.opts.base
 	if base == nil {
@@ -224,9 +221,6 @@ func (h *HTTP) UserAgent() string { return h.userAgent }
 func (h *HTTP) Stats() Stats {
 	s := h.retry.Stats()
 	s.Pages = h.pages.Load()
-	if h.adaptive != nil {
-		s.RateCuts, s.Rate = h.adaptive.Cuts(), h.adaptive.Limit()
-	}
 	return s
 }
 
@@ -241,7 +235,7 @@ type options struct {
 	rand     func() float64
 	now      func() time.Time
 	observer BackoffObserver
-	limiter  Limiter
+	limiter  *rate.Limiter
 	version  string
 	maxPages int
 	paging   Paging
@@ -262,16 +256,15 @@ func WithSleeper(s Sleeper) Option { return func(o *options) { o.sleeper = s } }
 // a *rand.Rand's Float64 (calls are serialised).
 func WithRand(f func() float64) Option { return func(o *options) { o.rand = f } }
 
-// WithClock sets the clock Retry-After dates and the adaptive rate limiter read (default time.Now).
+// WithClock sets the clock Retry-After dates are read against (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithObserver sets a function told about every backoff, for progress displays.
 func WithObserver(ob BackoffObserver) Option { return func(o *options) { o.observer = ob } }
 
-// WithLimiter shares a rate limiter between clients, of one platform or several (default: an
-// AdaptiveLimiter of the configuration's Rate and Burst). A *rate.Limiter keeps its rate whatever
-// the API answers; an *AdaptiveLimiter adapts to the API's 429s.
-func WithLimiter(l Limiter) Option { return func(o *options) { o.limiter = l } }
+// WithLimiter shares a rate limiter between clients, of one platform or several (default: a
+// limiter of the configuration's Rate and Burst).
+func WithLimiter(l *rate.Limiter) Option { return func(o *options) { o.limiter = l } }
 
 // WithVersion sets the version in the User-Agent "ccsync/<version>" (default: the module's
 // version from the build information, or "dev").

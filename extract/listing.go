@@ -29,11 +29,6 @@ type Stats struct {
 	Pages int64
 	// BackoffTotal is the time spent waiting between attempts.
 	BackoffTotal time.Duration
-	// RateCuts are the times a 429 made the rate limiter go down to the rate the API accepted
-	// (AdaptiveLimiter); Rate is the limiter's rate at the end, in requests per second (0 when
-	// the client was given a limiter that does not adapt).
-	RateCuts int
-	Rate     float64
 }
 
 // Quarantined is an item of a page that cannot be kept as a transaction version: it has no

@@ -58,13 +58,7 @@ func NewRateLimitTransport(next http.RoundTripper, limiter Limiter) *RateLimitTr
 	return &RateLimitTransport{next: next, limiter: limiter}
 }
 
-// statusObserver is a limiter that wants to know how the API answered (*AdaptiveLimiter).
-type statusObserver interface {
-	Observe(status int)
-}
-
-// RoundTrip waits for the limiter (or the request's context) and sends the request; a limiter that
-// observes answers (*AdaptiveLimiter) is told the answer's status.
+// RoundTrip waits for the limiter (or the request's context) and sends the request.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		if req.Body != nil {
@@ -72,11 +66,7 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		return nil, &limiterError{err: err}
 	}
-	resp, err := t.next.RoundTrip(req)
-	if o, ok := t.limiter.(statusObserver); ok && err == nil {
-		o.Observe(resp.StatusCode)
-	}
-	return resp, err
+	return t.next.RoundTrip(req)
 }
 
 // limiterError is a wait for the rate limiter that failed: the context ended, or its deadline

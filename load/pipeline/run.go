@@ -145,7 +145,7 @@ func run(ctx context.Context, j Job, plan extract.Plan, shard config.Shard) (Tal
 	}
 	j.Log.WithFields(logrus.Fields{
 		"outcome": rec.Outcome, "windows": t.Windows, "skipped": skipped, "pages": t.Pages,
-		"transactions": t.Records, "retries": stats.Retries, "throttled": stats.Throttled, "rate_cuts": stats.RateCuts, "rate": stats.Rate,
+		"transactions": t.Records, "retries": stats.Retries, "throttled": stats.Throttled,
 		"unknown_fields": t.Unknown, "invalid": t.Invalid, "quarantined": t.Quarantined, "duration_s": rec.EndedAt.Sub(started).Seconds(),
 	}).Info("run ended")
 	return t, runErr
@@ -193,9 +193,6 @@ func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records str
 	fmt.Fprintf(w, "  pages          %d\n", t.Pages)
 	fmt.Fprintf(w, "  requests       %d (%d retries, %d answered 429, %d 5xx, %d truncated or invalid; %s backing off)\n",
 		s.Requests, s.Retries, s.Throttled, s.ServerErrors, s.InvalidBodies, s.BackoffTotal.Round(time.Millisecond))
-	if s.RateCuts > 0 {
-		fmt.Fprintf(w, "  rate           adapted to the API's limit: %.3g requests/s at the end (lowered %d times on 429)\n", s.Rate, s.RateCuts)
-	}
 	if rss := PeakRSS(); rss > 0 {
 		fmt.Fprintf(w, "  peak RSS       %s\n", HumanBytes(rss))
 	}
