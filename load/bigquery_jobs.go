@@ -297,6 +297,9 @@ func (q *BigQuery) insertOnce(ctx context.Context, spec loadSpec, id string) (*b
 		src = rs
 	}
 	l := q.client.Dataset(q.dataset).Table(spec.table).LoaderFrom(src)
+	if spec.uri == "" {
+		l.MediaOptions = []googleapi.MediaOption{googleapi.ChunkSize(uploadChunkSize(spec.bytes))}
+	}
 	l.WriteDisposition = bigquery.WriteAppend
 	l.CreateDisposition = bigquery.CreateNever
 	l.JobID = id
@@ -388,4 +391,15 @@ func backoff(n int) time.Duration {
 	}
 	d = min(d, backoffMax)
 	return d/2 + rand.N(d/2)
+}
+
+// uploadChunkSize is the chunk of a load job's upload: the client buffers one chunk in memory
+// (16 MiB by default, googleapi.DefaultUploadChunkSize), so a file smaller than that is sent in
+// one chunk of its own size, rounded up to the 256 KiB the API counts in; a batch of small tables
+// then does not allocate 16 MiB per table. An unknown size keeps the default.
+func uploadChunkSize(size int64) int {
+	if size <= 0 || size >= googleapi.DefaultUploadChunkSize {
+		return googleapi.DefaultUploadChunkSize
+	}
+	return int((size + googleapi.MinUploadChunkSize - 1) / googleapi.MinUploadChunkSize * googleapi.MinUploadChunkSize)
 }

@@ -249,3 +249,21 @@ func TestBigQueryOpenUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// A load job's upload chunk is the file's size rounded up to 256 KiB, at most the client's
+// default 16 MiB (unknown sizes get the default).
+func TestUploadChunkSize(t *testing.T) {
+	t.Parallel()
+	const kib, mib = 1 << 10, 1 << 20
+	for _, tt := range []struct {
+		size int64
+		want int
+	}{
+		{-1, 16 * mib}, {0, 16 * mib}, {1, 256 * kib}, {256 * kib, 256 * kib}, {256*kib + 1, 512 * kib},
+		{5 * mib, 5 * mib}, {16*mib - 1, 16 * mib}, {16 * mib, 16 * mib}, {1 << 40, 16 * mib},
+	} {
+		if got := uploadChunkSize(tt.size); got != tt.want {
+			t.Errorf("uploadChunkSize(%d) = %d, want %d", tt.size, got, tt.want)
+		}
+	}
+}
