@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"unicode"
@@ -96,8 +97,40 @@ func clean(s string, max int) string {
 		return s
 	}
 	cut := max - len("…")
+	if cut <= 0 {
+		return "" // no room for even the ellipsis
+	}
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// StatusError is what a platform's APIError of an HTTP status unwraps to: ErrForbidden for 401
+// and 403 (the key is missing or refused), ErrNotFound for 404, nil for any other status.
+func StatusError(status int) error {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
+	}
+	return nil
+}
+
+// TransientStatus reports whether an answer of an HTTP status may succeed when tried again: 429
+// and 5xx. RetryTransport retries them; a platform's APIError.Transient says the same.
+func TransientStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status >= 500
+}
+
+// HeaderValue is the first of the headers names (most specific first) that h carries, cleaned
+// (CleanMessage) to at most max bytes; "" when h carries none of them.
+func HeaderValue(h http.Header, names []string, max int) string {
+	for _, name := range names {
+		if v := clean(h.Get(name), max); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -50,5 +51,46 @@ func TestIsTransient(t *testing.T) {
 		if got := extract.IsTransient(tt.err); got != tt.want {
 			t.Errorf("%s: IsTransient(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
 		}
+	}
+}
+
+// Each status maps to one sentinel and one transience, for every platform's APIError alike.
+func TestStatusClassification(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status    int
+		sentinel  error
+		transient bool
+	}{
+		{200, nil, false}, {400, nil, false}, {401, extract.ErrForbidden, false}, {403, extract.ErrForbidden, false},
+		{404, extract.ErrNotFound, false}, {418, nil, false}, {429, nil, true}, {500, nil, true}, {503, nil, true},
+	} {
+		if got := extract.StatusError(tt.status); got != tt.sentinel {
+			t.Errorf("StatusError(%d) = %v, want %v", tt.status, got, tt.sentinel)
+		}
+		if got := extract.TransientStatus(tt.status); got != tt.transient {
+			t.Errorf("TransientStatus(%d) = %v, want %v", tt.status, got, tt.transient)
+		}
+	}
+}
+
+// HeaderValue takes the first header of the list that carries a value, cleaned and bounded.
+func TestHeaderValue(t *testing.T) {
+	t.Parallel()
+	h := http.Header{}
+	h.Set("Request-Id", "  req\x01-2  ")
+	h.Set("Cf-Ray", "ray-ray-ray")
+	names := []string{"X-Request-Id", "Request-Id", "Cf-Ray"}
+	if got := extract.HeaderValue(h, names, 128); got != extract.CleanMessage("  req\x01-2  ", 128) || got == "" {
+		t.Errorf("HeaderValue = %q", got)
+	}
+	if got := extract.HeaderValue(h, names[2:], 5); got != "ra…" {
+		t.Errorf("bounded HeaderValue = %q", got)
+	}
+	if got := extract.HeaderValue(h, names[2:], 2); got != "" {
+		t.Errorf("HeaderValue bounded below the ellipsis = %q", got)
+	}
+	if got := extract.HeaderValue(nil, names, 128); got != "" {
+		t.Errorf("HeaderValue of no headers = %q", got)
 	}
 }

@@ -304,7 +304,7 @@ func (t *RetryTransport) try(ctx context.Context, req *http.Request) outcome {
 			}
 		}
 		return outcome{resp: resp}
-	case status == http.StatusTooManyRequests || status >= 500:
+	case TransientStatus(status):
 		wait, has := parseRetryAfter(resp.Header.Get("Retry-After"), t.cfg.Now())
 		return outcome{resp: resp, retry: true, status: status, wait: wait, hasWait: has}
 	default:

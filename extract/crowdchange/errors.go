@@ -72,23 +72,13 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrForbidden for 403 (and 401, which also means the key is missing or wrong) and
-// ErrNotFound for 404, so that errors.Is tells a refused key and a wrong address apart.
 // Transient reports whether the request may succeed when tried again: 429 and 5xx
 // (extract.IsTransient asks).
-func (e *APIError) Transient() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+func (e *APIError) Transient() bool { return extract.TransientStatus(e.StatusCode) }
 
-func (e *APIError) Unwrap() error {
-	switch e.StatusCode {
-	case http.StatusForbidden, http.StatusUnauthorized:
-		return extract.ErrForbidden
-	case http.StatusNotFound:
-		return extract.ErrNotFound
-	}
-	return nil
-}
+// Unwrap returns ErrForbidden for 403 (and 401, which also means the key is missing or wrong) and
+// ErrNotFound for 404, so that errors.Is tells a refused key and a wrong address apart.
+func (e *APIError) Unwrap() error { return extract.StatusError(e.StatusCode) }
 
 // requestIDHeaders are the headers that may carry a request id, most specific first.
 var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
@@ -97,12 +87,7 @@ var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id"
 // gives an APIError with at least the status.
 func decodeAPIError(status int, h http.Header, body []byte) *APIError {
 	e := &APIError{StatusCode: status}
-	for _, name := range requestIDHeaders {
-		if v := extract.CleanMessage(h.Get(name), maxRequestID); v != "" {
-			e.RequestID = v
-			break
-		}
-	}
+	e.RequestID = extract.HeaderValue(h, requestIDHeaders, maxRequestID)
 	var env struct {
 		Message json.RawMessage `json:"message"`
 		Errors  json.RawMessage `json:"errors"`

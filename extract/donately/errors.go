@@ -85,21 +85,11 @@ func (e *APIError) Error() string {
 }
 
 // Unwrap returns extract.ErrForbidden for 401 and 403 and extract.ErrNotFound for 404.
-func (e *APIError) Unwrap() error {
-	switch e.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return extract.ErrForbidden
-	case http.StatusNotFound:
-		return extract.ErrNotFound
-	}
-	return nil
-}
+func (e *APIError) Unwrap() error { return extract.StatusError(e.StatusCode) }
 
 // Transient reports whether trying again later may succeed: 429 and 5xx (extract.IsTransient
 // asks it).
-func (e *APIError) Transient() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+func (e *APIError) Transient() bool { return extract.TransientStatus(e.StatusCode) }
 
 // Bounds on what an error body may put into an APIError (and so into logs).
 const (
@@ -134,12 +124,7 @@ func decodeAPIError(status int, h http.Header, body []byte, redact func(string) 
 		e.Message = extract.CleanMessage(msg, maxMessageLen)
 	}
 	if e.RequestID == "" && h != nil {
-		for _, name := range requestIDHeaders {
-			if v := extract.CleanMessage(h.Get(name), maxRequestIDLen); v != "" {
-				e.RequestID = v
-				break
-			}
-		}
+		e.RequestID = extract.HeaderValue(h, requestIDHeaders, maxRequestIDLen)
 	}
 	for _, f := range []*string{&e.Type, &e.Code, &e.Message, &e.RequestID} {
 		*f = redactStripeSecrets(redact(*f))
