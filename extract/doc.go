@@ -21,7 +21,9 @@
 // WithTransport, WithVersion, WithMaxPages, WithPaging) apply to every platform alike; clients
 // given one WithLimiter share one limiter. DecodeLenient decodes a platform's model field by
 // field, CleanMessage makes an API's message safe for a log line, and IsTransient asks a
-// platform's errors through a method Transient() bool.
+// platform's errors through a method Transient() bool. A platform's APIError classifies its status
+// with StatusError (what it unwraps to) and TransientStatus, the rules RetryTransport follows, and
+// reads a request id from the headers with HeaderValue.
 //
 // Requests go through RetryTransport(RateLimitTransport(base)). The RateLimitTransport waits for a
 // golang.org/x/time/rate limiter shared by everything in a run, so retries are throttled too. The
