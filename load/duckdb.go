@@ -167,6 +167,8 @@ func newDuckDB(cfg config.DuckDB, log *logrus.Entry, readOnly bool, opts []DuckD
 	dsn := cfg.Path
 	if readOnly {
 		dsn += "?access_mode=READ_ONLY"
+	} else {
+		dsn += "?storage_compatibility_version=" + storageVersion
 	}
 	db := sql.OpenDB(&fileConnector{
 		path: cfg.Path, dsn: dsn, settings: settings, lockWait: cfg.LockWait,
@@ -188,6 +190,12 @@ func newDuckDB(cfg config.DuckDB, log *logrus.Entry, readOnly bool, opts []DuckD
 	}
 	return &DuckDB{db: db, path: cfg.Path, log: log, readOnly: readOnly}, nil
 }
+
+// storageVersion is the storage format of a file the writer creates: the first whose
+// compressions include zstd for strings (the raw JSON columns, see schemas.Table.DuckDBCreate),
+// which makes a file several times smaller. DuckDB before v1.4 cannot open such a file. A file
+// created in an older format keeps it (and its raw JSON uncompressed).
+const storageVersion = "v1.4.0"
 
 // How long a sink keeps the file open between operations (see newDuckDB): closed once idle for
 // idleHold, and when an operation ends after maxHold of holding it. Both are far below

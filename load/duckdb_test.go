@@ -358,3 +358,43 @@ func checkDuckDBAddedColumns(t *testing.T, w *warehouse) {
 		}
 	}
 }
+
+// TestRawJSONCompressed: a file the writer creates has the storage format whose compressions
+// include zstd for strings, and the raw JSON columns are stored with it (issue 9: the warehouse
+// file no bigger than the JSON it holds).
+func TestRawJSONCompressed(t *testing.T) {
+	t.Parallel()
+	mem := newMem(t)
+	d := openTestDB(t, "")
+	ctx := context.Background()
+	b := newBatch(t, mem, "run-1", "batch-1")
+	smallBatch(t, mem, b, day1, []string{crowdchange.Transactions, crowdchange.RawTransactions}, 1, 2, 3)
+	if err := d.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DB().Exec("CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	if err := d.DB().QueryRow("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(version, storageVersion) {
+		t.Errorf("storage version %q, want %s", version, storageVersion)
+	}
+	for _, tbl := range schemas.AllTables() {
+		for _, c := range tbl.Columns {
+			if c.Derived != schemas.RawJSON || tbl.Name != crowdchange.RawTransactions {
+				continue
+			}
+			var compression string
+			if err := d.DB().QueryRow("SELECT string_agg(DISTINCT compression) FROM pragma_storage_info(?) WHERE column_name = ? AND segment_type = 'VARCHAR'",
+				tbl.Name, c.Name).Scan(&compression); err != nil {
+				t.Fatal(err)
+			}
+			if compression != "ZSTD" {
+				t.Errorf("%s.%s is stored with %q, want ZSTD", tbl.Name, c.Name, compression)
+			}
+		}
+	}
+}

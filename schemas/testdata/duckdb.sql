@@ -340,10 +340,10 @@ CREATE TABLE IF NOT EXISTS "custom_data" (
 CREATE TABLE IF NOT EXISTS "raw_transactions" (
   "transaction_id" BIGINT NOT NULL,
   "transaction_date" DATE,
-  "raw" VARCHAR NOT NULL,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
   "unknown_fields" VARCHAR[] NOT NULL,
   "decode_error" VARCHAR,
-  "raw_bytes_base64" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -401,10 +401,10 @@ CREATE TABLE IF NOT EXISTS "donately_donation_meta_data" (
 CREATE TABLE IF NOT EXISTS "raw_donately_donations" (
   "donation_id" VARCHAR NOT NULL,
   "created_date" DATE,
-  "raw" VARCHAR NOT NULL,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
   "unknown_fields" VARCHAR[] NOT NULL,
   "decode_error" VARCHAR,
-  "raw_bytes_base64" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -432,10 +432,10 @@ CREATE TABLE IF NOT EXISTS "donately_campaigns" (
 CREATE TABLE IF NOT EXISTS "raw_donately_campaigns" (
   "campaign_id" VARCHAR NOT NULL,
   "created_date" DATE,
-  "raw" VARCHAR NOT NULL,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
   "unknown_fields" VARCHAR[] NOT NULL,
   "decode_error" VARCHAR,
-  "raw_bytes_base64" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -467,10 +467,10 @@ CREATE TABLE IF NOT EXISTS "donately_people" (
 CREATE TABLE IF NOT EXISTS "raw_donately_people" (
   "person_id" VARCHAR NOT NULL,
   "created_date" DATE,
-  "raw" VARCHAR NOT NULL,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
   "unknown_fields" VARCHAR[] NOT NULL,
   "decode_error" VARCHAR,
-  "raw_bytes_base64" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -485,8 +485,8 @@ CREATE TABLE IF NOT EXISTS "quarantine" (
   "page" BIGINT NOT NULL,
   "position" BIGINT NOT NULL,
   "reason" VARCHAR NOT NULL,
-  "raw" VARCHAR NOT NULL,
-  "raw_bytes_base64" VARCHAR,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
