@@ -18,10 +18,12 @@ import (
 
 // pipeline is the run loop: windows → extract → transform → load → commit. Windows are fetched
 // concurrently (bounded by concurrency, throttled by the client's shared rate limiter); one
-// committer transforms them in arrival order into the open batch, which is committed with its
-// windows' checkpoints when the batch policy says it is full, and at the end. A failure anywhere
-// cancels the rest; what was committed stays committed, the open batch is dropped, and the next
-// run re-reads its windows.
+// builder transforms them in arrival order into the open batch, which, when the batch policy says
+// it is full and at the end, goes to one committer that commits it with its windows' checkpoints
+// while the builder fills the next: commits overlap fetching and transforming, batches are
+// committed in order, and at most two exist at a time. A failure anywhere cancels the rest; what
+// was committed stays committed, the batches not committed are dropped, and the next run re-reads
+// their windows.
 type pipeline struct {
 	log         *logrus.Entry
 	source      Source
@@ -79,18 +81,74 @@ func (p *pipeline) run(ctx context.Context, windows []extract.Window) (Tally, er
 		return fetchers.Wait()
 	})
 
-	var t Tally
+	// The builder fills batches while the committer commits the previous one: one batch in
+	// commit, one filling. The builder owns and closes the channel of full batches.
+	full := make(chan *openBatch)
+	var built, committed Tally
+	g.Go(func() error {
+		defer close(full)
+		var err error
+		built, err = p.buildLoop(ctx, results, full)
+		return err
+	})
 	g.Go(func() error {
 		var err error
-		t, err = p.commitLoop(ctx, results)
+		committed, err = p.commitBatches(ctx, full)
 		return err
 	})
 	err := g.Wait()
-	return t, err
+	built.Batches, built.Bytes, built.Rows, built.Windows = committed.Batches, committed.Bytes, committed.Rows, committed.Windows
+	return built, err
 }
 
-// commitLoop transforms arriving windows into the open batch and commits it when full.
-func (p *pipeline) commitLoop(ctx context.Context, results <-chan extract.WindowFetch) (Tally, error) {
+// commitBatches commits the full batches in the order they come, each with its windows'
+// checkpoints, and removes their files. It stops at the first failure: a later batch is never
+// committed past one that was not.
+func (p *pipeline) commitBatches(ctx context.Context, full <-chan *openBatch) (Tally, error) {
+	t := Tally{Rows: map[string]int64{}}
+	for b := range full {
+		err := p.commit(ctx, b, &t)
+		b.discard(p.log)
+		if err != nil {
+			for b := range full { // the builder stops once the run's context is cancelled
+				b.discard(p.log)
+			}
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// commit commits one closed batch and counts it in t.
+func (p *pipeline) commit(ctx context.Context, b *openBatch, t *Tally) error {
+	started := p.now()
+	if err := p.sink.Commit(ctx, b.batch); err != nil {
+		return err // the sink's errors name the batch
+	}
+	t.Batches++
+	t.Bytes += b.batch.Bytes()
+	for table, n := range b.batch.Rows() {
+		t.Rows[table] += n
+	}
+	t.Windows += b.batch.Windows()
+	p.log.WithFields(logrus.Fields{
+		"batch":        b.batch.ID(),
+		"windows":      b.batch.Windows(),
+		"transactions": b.records, // the records of any source, under the key the logs always had
+		"rows":         b.batch.Rows(),
+		"bytes":        b.batch.Bytes(),
+		"window":       b.span(),
+		"commit_ms":    p.now().Sub(started).Milliseconds(),
+	}).Info("committed batch")
+	if p.progress != nil {
+		p.progress.BatchCommitted(b.batch.Windows(), b.records)
+	}
+	return nil
+}
+
+// buildLoop transforms arriving windows into the open batch and hands it to the committer
+// (full) when the batch policy says it is full, and at the end.
+func (p *pipeline) buildLoop(ctx context.Context, results <-chan extract.WindowFetch, full chan<- *openBatch) (Tally, error) {
 	t := Tally{Rows: map[string]int64{}}
 	builder := p.source.NewBuilder(p.mem)
 	defer builder.Release()
@@ -132,33 +190,17 @@ func (p *pipeline) commitLoop(ctx context.Context, results <-chan extract.Window
 		}
 		b := open
 		open = nil
-		defer b.discard(p.log)
 		if err := b.batch.Close(); err != nil {
+			b.discard(p.log)
 			return fmt.Errorf("closing batch %s: %w", b.batch.ID(), err)
 		}
-		started := p.now()
-		if err := p.sink.Commit(ctx, b.batch); err != nil {
-			return err // the sink's errors name the batch
+		select {
+		case full <- b:
+			return nil
+		case <-ctx.Done():
+			b.discard(p.log)
+			return ctx.Err()
 		}
-		t.Batches++
-		t.Bytes += b.batch.Bytes()
-		for table, n := range b.batch.Rows() {
-			t.Rows[table] += n
-		}
-		t.Windows += b.batch.Windows()
-		p.log.WithFields(logrus.Fields{
-			"batch":        b.batch.ID(),
-			"windows":      b.batch.Windows(),
-			"transactions": b.records, // the records of any source, under the key the logs always had
-			"rows":         b.batch.Rows(),
-			"bytes":        b.batch.Bytes(),
-			"window":       b.span(),
-			"commit_ms":    p.now().Sub(started).Milliseconds(),
-		}).Info("committed batch")
-		if p.progress != nil {
-			p.progress.BatchCommitted(b.batch.Windows(), b.records)
-		}
-		return nil
 	}
 
 	for {

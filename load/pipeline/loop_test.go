@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,7 @@ type exampleFetcher struct {
 	calls     int
 	nextID    int64
 	fail      error // returned for every window when set
+	onAdd     func() // called after the builder added a window, when set
 }
 
 func newExampleFetcher(t *testing.T, clock *fakeClock, perWindow time.Duration, every int) *exampleFetcher {
@@ -89,18 +91,22 @@ func (f *exampleFetcher) NewBuilder(mem memory.Allocator) Builder {
 	if err != nil {
 		panic(err)
 	}
-	return exampleBuilder{txs, q}
+	return exampleBuilder{txs, q, f.onAdd}
 }
 
 // exampleBuilder fills CrowdChange's batch tables from the example transaction (no quarantine).
 type exampleBuilder struct {
-	txs *transform.Flattener[crowdchange.Transaction]
-	q   *transform.Quarantine
+	txs   *transform.Flattener[crowdchange.Transaction]
+	q     *transform.Quarantine
+	onAdd func()
 }
 
 func (b exampleBuilder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 	for _, t := range f.(*crowdchange.WindowResult).Transactions {
 		b.txs.Add(&t.Tx, t.Raw, t.Err, m)
+	}
+	if b.onAdd != nil {
+		b.onAdd()
 	}
 }
 func (b exampleBuilder) Len() int               { return b.txs.Len() }
@@ -285,6 +291,54 @@ func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
 		t.Errorf("committed %d windows in %d batches, want 20 in 2", tl.Windows, sink.commits)
 	}
 	assertEmptyDir(t, dir)
+}
+
+// The builder fills the next batch while the committer commits one: the first batch's commit waits
+// until a window of the second batch has been transformed, which deadlocks (and fails after a
+// minute) when commits and building take turns.
+func TestCommitOverlapsBuilding(t *testing.T) {
+	t.Parallel()
+	windows, _ := extract.PlanDateWindows(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f := newExampleFetcher(t, clock, time.Second, 1)
+	secondBatch := make(chan struct{})
+	var added atomic.Int32
+	f.onAdd = func() {
+		if added.Add(1) == 4 { // the first window of the second batch (3 windows a batch)
+			close(secondBatch)
+		}
+	}
+	sink := &gatedSink{gate: secondBatch}
+	p := &pipeline{log: testLog(), source: f, sink: sink, mem: mem, runID: "run1", tempDir: t.TempDir(), concurrency: 1,
+		policy: config.BatchPolicy{MaxWindows: 3, MaxTransactions: 1000, MaxAge: time.Hour}, now: clock.Now}
+	tl, err := p.run(context.Background(), windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl.Windows != 9 || tl.Batches != 3 || sink.commits != 3 {
+		t.Errorf("committed %d windows in %d batches (%d commits), want 9 in 3", tl.Windows, tl.Batches, sink.commits)
+	}
+}
+
+// gatedSink's first commit waits for gate (or fails after a minute).
+type gatedSink struct {
+	countingSink
+	gate <-chan struct{}
+}
+
+func (s *gatedSink) Commit(ctx context.Context, b *load.Batch) error {
+	if s.commits == 0 {
+		select {
+		case <-s.gate:
+		case <-time.After(time.Minute):
+			return errors.New("the first commit waited a minute for the second batch to be built")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.countingSink.Commit(ctx, b)
 }
 
 // A window that cannot be extracted stops the run; nothing of the open batch is committed.
