@@ -55,7 +55,7 @@ type exampleFetcher struct {
 	mu        sync.Mutex
 	calls     int
 	nextID    int64
-	fail      error // returned for every window when set
+	fail      error  // returned for every window when set
 	onAdd     func() // called after the builder added a window, when set
 }
 
