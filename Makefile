@@ -38,10 +38,11 @@ test:
 	$(GO) vet ./...
 	GOGC=400 GORACE=atexit_sleep_ms=0 $(GO) test -race -shuffle=on $(TEST_LDFLAGS) -timeout 12m ./...
 
-## bench: Go benchmarks (µs per transaction) and the whole-run benchmark (time, peak RSS).
+## bench: one table, side by side in one run: the floor (json.Valid), each stage on the same bytes,
+## the whole run from a sandbox served by another process at two sizes (CPU/tx, tx/s, peak RSS,
+## file size) and the DuckDB peer (scripts/bench.sh; about five minutes).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./transform/
-	scripts/bench-run.sh
+	scripts/bench.sh
 
 ## lint: formatting, vet, and shellcheck on the scripts.
 lint:
