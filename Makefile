@@ -38,9 +38,10 @@ test:
 	$(GO) vet ./...
 	GOGC=400 GORACE=atexit_sleep_ms=0 $(GO) test -race -shuffle=on $(TEST_LDFLAGS) -timeout 12m ./...
 
-## bench: Go benchmarks (µs per transaction) and the whole-run benchmark (time, peak RSS).
+## bench: the stages of the real path in µs per transaction (BenchmarkStages: floor, decode,
+## transform, encode, all) and the whole-run benchmark (time, peak RSS).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./transform/
+	$(GO) test -run '^$$' -bench '^BenchmarkStages$$' -benchmem ./transform/crowdchange/
 	scripts/bench-run.sh
 
 ## lint: formatting, vet, and shellcheck on the scripts.

@@ -148,15 +148,20 @@ func (c *Client) FetchWindow(ctx context.Context, w extract.Window) (*WindowResu
 		}
 		prev = p.Data
 		fresh := 0 // items new to the window: transactions not seen yet, and quarantined items
-		for i, raw := range p.Data {
-			f, err := decodeItem(raw)
-			if err != nil {
+		txs, quarantined := p.Transactions, p.Quarantined
+		for i := range n {
+			if len(quarantined) > 0 && quarantined[0].Position == i {
+				q := quarantined[0]
+				quarantined = quarantined[1:]
 				fresh++
-				res.Quarantined = append(res.Quarantined, extract.Quarantined{Raw: raw, Page: page, Position: i, Reason: err.Error()})
-				log.WithFields(logrus.Fields{"page": page, "position": i, "reason": err.Error()}).
+				q.Page = page
+				res.Quarantined = append(res.Quarantined, q)
+				log.WithFields(logrus.Fields{"page": page, "position": i, "reason": q.Reason}).
 					Warn("an item has no readable id; quarantined")
 				continue
 			}
+			f := txs[0]
+			txs = txs[1:]
 			if _, dup := seen[f.ID]; dup {
 				res.Duplicates++
 				log.WithFields(logrus.Fields{"id": f.ID, "page": page}).
@@ -251,7 +256,10 @@ func (c *Client) morePages(n int, count, read int64, log *logrus.Entry) bool {
 // FetchPage reads one page (from 1) of the window with limit cfg.PageSize.
 func (c *Client) FetchPage(ctx context.Context, w extract.Window, page int) (*Page, error) {
 	p, _, err := c.fetchPage(ctx, w, page, c.pageSize)
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return &p.Page, nil
 }
 
 // Check makes one cheap request (a one-second window, limit 1) to fail fast on a bad key or base
@@ -263,8 +271,8 @@ func (c *Client) Check(ctx context.Context) error {
 	return nil
 }
 
-// fetchPage reads one page and returns how many attempts it took.
-func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit int) (*Page, int64, error) {
+// fetchPage reads one page, decoded (DecodePage), and returns how many attempts it took.
+func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit int) (*DecodedPage, int64, error) {
 	if err := ValidateWindow(w); err != nil {
 		return nil, 0, fmt.Errorf("fetching page %d: %w", page, err)
 	}
@@ -292,9 +300,9 @@ func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit in
 		}
 		return nil, n, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
-	p, _ := resp.Decoded.(*Page) // decoded once, by the retry transport's validation
+	p, _ := resp.Decoded.(*DecodedPage) // decoded once, by the retry transport's validation
 	if p == nil {
-		if p, err = decodePage(resp.Body); err != nil {
+		if p, err = DecodePage(resp.Body); err != nil {
 			return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, extract.ErrInvalidBody, err)
 		}
 	}
@@ -323,13 +331,46 @@ func redactKey(s, key string) string {
 }
 
 // validatePage is the retry transport's check of a 2xx body: a complete, valid page, or the attempt
-// is retried. The decoded page is handed back in Response.Decoded, so the body is decoded once.
+// is retried. The decoded page (DecodePage) is handed back in Response.Decoded, so the body is
+// decoded once.
 func validatePage(body []byte) (any, error) {
-	p, err := decodePage(body)
+	p, err := DecodePage(body)
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// DecodedPage is a page body as the client reads it: the envelope, and every item decoded.
+type DecodedPage struct {
+	// Page is the envelope; its Data are the items, each exactly as the API sent it.
+	Page
+	// Transactions are the items with a readable id, in the page's order; an id may repeat (the
+	// window deduplicates).
+	Transactions []Fetched
+	// Quarantined are the items without a readable id, in the page's order, with their Position
+	// on the page and their Reason (Page is left 0: the window sets it).
+	Quarantined []extract.Quarantined
+}
+
+// DecodePage decodes a 2xx body as FetchWindow does: the envelope (decodePage), then each item
+// (decodeItem). It fails, without quoting the body, when the body is not a valid page; the retry
+// transport then retries the request.
+func DecodePage(body []byte) (*DecodedPage, error) {
+	p, err := decodePage(body)
+	if err != nil {
+		return nil, err
+	}
+	d := &DecodedPage{Page: *p}
+	for i, raw := range p.Data {
+		f, err := decodeItem(raw)
+		if err != nil {
+			d.Quarantined = append(d.Quarantined, extract.Quarantined{Raw: raw, Position: i, Reason: err.Error()})
+			continue
+		}
+		d.Transactions = append(d.Transactions, f)
+	}
+	return d, nil
 }
 
 // decodePage decodes the page envelope {dt_start, dt_end, count, data[]}, leniently except for

@@ -14,13 +14,19 @@ import (
 	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
+	"github.com/ccsync/ccsync/schemas"
 	"github.com/ccsync/ccsync/transform"
 	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
 )
 
 const benchPageSize = 100
+
+// benchRowGroupPages is how many pages of benchPageSize transactions make one row group of the
+// pipeline (load/pipeline's rowGroupTransactions, 2,000 transactions).
+const benchRowGroupPages = 20
 
 var firstID = regexp.MustCompile(`^\{\s*"id":\s*\d+`)
 
@@ -44,25 +50,8 @@ func benchPage(b *testing.B) []byte {
 	return buf.Bytes()
 }
 
-// decodePage decodes a page as the client does: the envelope, then each transaction.
-func decodePage(page []byte) ([]crowdchange.Fetched, error) {
-	var p crowdchange.Page
-	if err := json.Unmarshal(page, &p); err != nil {
-		return nil, err
-	}
-	out := make([]crowdchange.Fetched, len(p.Data))
-	for i, raw := range p.Data {
-		out[i] = decodeFetched(raw)
-	}
-	return out, nil
-}
-
-func perTx(b *testing.B, txs int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*txs), "µs/tx")
-}
-
 // benchInputs are the pages benchmarks run on: the example transaction repeated, and a page of
-// the sandbox's generated transactions (varied: refunds, several items per list, nulls).
+// 100 of the sandbox's generated transactions (varied: refunds, several items per list, nulls).
 func benchInputs(b *testing.B) []struct {
 	name string
 	page []byte
@@ -73,128 +62,215 @@ func benchInputs(b *testing.B) []struct {
 	}{{"example", benchPage(b)}, {"sandbox", sandboxPage(b, 1)}}
 }
 
-// eachInput runs f as a sub-benchmark per input, with the page decoded.
-func eachInput(b *testing.B, f func(b *testing.B, page []byte, fs []crowdchange.Fetched)) {
+// benchWindow is the window the benchmarks' pages are said to belong to.
+var benchWindow = extract.Window{
+	Stream: crowdchange.StreamDate,
+	Start:  time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+	End:    time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+}
+
+var benchMeta = transform.Meta{RunID: "run", BatchID: "batch", ExtractedAt: time.Unix(1700000000, 0)}
+
+// windowOf is the window result of one decoded page, as FetchWindow hands it to the pipeline.
+func windowOf(p *crowdchange.DecodedPage) *crowdchange.WindowResult {
+	q := append([]extract.Quarantined(nil), p.Quarantined...)
+	for i := range q {
+		q[i].Page = 1
+	}
+	return &crowdchange.WindowResult{Window: benchWindow, Transactions: p.Transactions, Quarantined: q, Pages: 1, Requests: 1}
+}
+
+// parquetSink is what load.Batch writes a table to: a pqarrow file writer with the batch's writer
+// properties (load/batch.go's fileFor), kept open, whose bytes are discarded.
+type parquetSink struct {
+	writers []*pqarrow.FileWriter
+	tables  []schemas.Table
+}
+
+func newParquetSink(b *testing.B, mem memory.Allocator, tables []schemas.Table) *parquetSink {
+	b.Helper()
+	s := &parquetSink{tables: tables}
+	for _, t := range tables {
+		props := parquet.NewWriterProperties(
+			parquet.WithAllocator(mem),
+			parquet.WithCompression(compress.Codecs.Snappy),
+		)
+		arrowProps := pqarrow.NewArrowWriterProperties(
+			pqarrow.WithAllocator(mem),
+			pqarrow.WithStoreSchema(),
+		)
+		w, err := pqarrow.NewFileWriter(t.ArrowSchema(), nopCloser{io.Discard}, props, arrowProps)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.writers = append(s.writers, w)
+	}
+	return s
+}
+
+// nopCloser hides a writer's Close from the Parquet writer, as load.Batch's bufferedWriter does.
+type nopCloser struct{ w io.Writer }
+
+func (n nopCloser) Write(p []byte) (int, error) { return n.w.Write(p) }
+
+// write writes one record per table as one row group each, as load.Batch.Write does (a record
+// without rows writes nothing).
+func (s *parquetSink) write(b *testing.B, recs []arrow.Record) {
+	for i, r := range recs {
+		if r.NumRows() == 0 {
+			continue
+		}
+		if err := s.writers[i].Write(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func (s *parquetSink) close(b *testing.B) {
+	for _, w := range s.writers {
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func release(recs []arrow.Record) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// BenchmarkStages measures the stages of the real path, per page of 100 transactions, in µs per
+// transaction (µs/tx) and allocations per page:
+//
+//   - floor: json.Valid over the page's bytes, one pass: what every stage is compared with;
+//   - decode: the client's decoding of a 2xx body (crowdchange.DecodePage, what FetchWindow does
+//     with every page);
+//   - transform: the pipeline's builder (Source.NewBuilder) adding the page's window
+//     (AddWindow), and its records taken (NewRecords) every 2,000 transactions, as the pipeline
+//     drains them;
+//   - encode: those records written to Parquet as load.Batch writes them (Snappy, one row group
+//     per table per 2,000 transactions, to file writers kept open), the bytes discarded;
+//   - all: decode, transform and encode of each page.
+func BenchmarkStages(b *testing.B) {
 	for _, in := range benchInputs(b) {
-		fs, err := decodePage(in.page)
+		decoded, err := crowdchange.DecodePage(in.page)
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs := len(decoded.Transactions) + len(decoded.Quarantined)
+		if txs != benchPageSize {
+			b.Fatalf("%s: %d items on the page, want %d", in.name, txs, benchPageSize)
+		}
+		perTx := func(b *testing.B) {
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*txs), "µs/tx")
+		}
+		src := transformcrowdchange.NewSource(nil)
+		b.Run(in.name, func(b *testing.B) {
+			b.Run("floor", func(b *testing.B) {
+				b.SetBytes(int64(len(in.page)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if !json.Valid(in.page) {
+						b.Fatal("invalid page")
+					}
+				}
+				perTx(b)
+			})
+			b.Run("decode", func(b *testing.B) {
+				b.SetBytes(int64(len(in.page)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := crowdchange.DecodePage(in.page); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perTx(b)
+			})
+			b.Run("transform", func(b *testing.B) {
+				b.SetBytes(int64(len(in.page)))
+				b.ReportAllocs()
+				tb := src.NewBuilder(memory.NewGoAllocator())
+				defer tb.Release()
+				res := windowOf(decoded)
+				i := 0
+				for b.Loop() {
+					tb.AddWindow(res, benchMeta)
+					if i++; i%benchRowGroupPages == 0 {
+						release(tb.NewRecords())
+					}
+				}
+				perTx(b)
+			})
+			b.Run("encode", func(b *testing.B) {
+				b.SetBytes(int64(len(in.page)))
+				mem := memory.NewGoAllocator()
+				tb := src.NewBuilder(mem)
+				defer tb.Release()
+				res := windowOf(decoded)
+				for range benchRowGroupPages {
+					tb.AddWindow(res, benchMeta)
+				}
+				recs := tb.NewRecords()
+				defer release(recs)
+				sink := newParquetSink(b, mem, src.Tables())
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if i++; i%benchRowGroupPages == 0 {
+						sink.write(b, recs)
+					}
+				}
+				perTx(b)
+				b.StopTimer()
+				sink.close(b)
+			})
+			b.Run("all", func(b *testing.B) {
+				b.SetBytes(int64(len(in.page)))
+				mem := memory.NewGoAllocator()
+				tb := src.NewBuilder(mem)
+				defer tb.Release()
+				sink := newParquetSink(b, mem, src.Tables())
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					p, err := crowdchange.DecodePage(in.page)
+					if err != nil {
+						b.Fatal(err)
+					}
+					tb.AddWindow(windowOf(p), benchMeta)
+					if i++; i%benchRowGroupPages == 0 {
+						recs := tb.NewRecords()
+						sink.write(b, recs)
+						release(recs)
+					}
+				}
+				perTx(b)
+				b.StopTimer()
+				sink.close(b)
+			})
+		})
+	}
+}
+
+// BenchmarkUnknownPaths is the walk that finds a transaction's leaves without a home
+// (transformcrowdchange.UnknownPaths), over every transaction of a page.
+func BenchmarkUnknownPaths(b *testing.B) {
+	for _, in := range benchInputs(b) {
+		p, err := crowdchange.DecodePage(in.page)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.page)))
-			b.ResetTimer()
-			f(b, in.page, fs)
-			perTx(b, len(fs))
+			for b.Loop() {
+				for _, f := range p.Transactions {
+					if _, err := transformcrowdchange.UnknownPaths(f.Raw); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*len(p.Transactions)), "µs/tx")
 		})
 	}
-}
-
-// BenchmarkJSONValid is the floor: one pass over the page's bytes.
-func BenchmarkJSONValid(b *testing.B) {
-	eachInput(b, func(b *testing.B, page []byte, _ []crowdchange.Fetched) {
-		for i := 0; i < b.N; i++ {
-			if !json.Valid(page) {
-				b.Fatal("invalid page")
-			}
-		}
-	})
-}
-
-// BenchmarkDecode decodes a page into the typed model (extract's share of the work).
-func BenchmarkDecode(b *testing.B) {
-	eachInput(b, func(b *testing.B, page []byte, _ []crowdchange.Fetched) {
-		for i := 0; i < b.N; i++ {
-			if _, err := decodePage(page); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// BenchmarkTransform turns a decoded page into the records of every table.
-func BenchmarkTransform(b *testing.B) {
-	meta := transform.Meta{RunID: "run", BatchID: "batch", ExtractedAt: time.Unix(1700000000, 0)}
-	eachInput(b, func(b *testing.B, _ []byte, fs []crowdchange.Fetched) {
-		tb := transformcrowdchange.NewBuilder(memory.NewGoAllocator())
-		defer tb.Release()
-		for i := 0; i < b.N; i++ {
-			for _, f := range fs {
-				tb.Add(f, meta)
-			}
-			for _, r := range tb.NewRecords() {
-				r.Release()
-			}
-		}
-	})
-}
-
-// BenchmarkUnknownPaths is UnknownPaths' share of BenchmarkTransform.
-func BenchmarkUnknownPaths(b *testing.B) {
-	eachInput(b, func(b *testing.B, _ []byte, fs []crowdchange.Fetched) {
-		for i := 0; i < b.N; i++ {
-			for _, f := range fs {
-				if _, err := transformcrowdchange.UnknownPaths(f.Raw); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	})
-}
-
-// BenchmarkParquetEncode writes the page's records, one Snappy-compressed Parquet file per table,
-// to a writer that discards them.
-func BenchmarkParquetEncode(b *testing.B) {
-	meta := transform.Meta{RunID: "run", BatchID: "batch", ExtractedAt: time.Unix(1700000000, 0)}
-	eachInput(b, func(b *testing.B, _ []byte, fs []crowdchange.Fetched) {
-		b.StopTimer()
-		mem := memory.NewGoAllocator()
-		tb := transformcrowdchange.NewBuilder(mem)
-		defer tb.Release()
-		for _, f := range fs {
-			tb.Add(f, meta)
-		}
-		recs := tb.NewRecords()
-		defer func() {
-			for _, r := range recs {
-				r.Release()
-			}
-		}()
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithAllocator(mem))
-		arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
-		var written int64
-		b.StartTimer()
-		for i := 0; i < b.N; i++ {
-			for _, r := range recs {
-				n, err := writeParquet(r, props, arrowProps)
-				if err != nil {
-					b.Fatal(err)
-				}
-				written += n
-			}
-		}
-		b.ReportMetric(float64(written)/float64(b.N*len(fs)), "parquet-B/tx")
-	})
-}
-
-type countingWriter struct{ n int64 }
-
-func (w *countingWriter) Write(p []byte) (int, error) {
-	w.n += int64(len(p))
-	return io.Discard.Write(p)
-}
-
-func writeParquet(r arrow.Record, props *parquet.WriterProperties, arrowProps pqarrow.ArrowWriterProperties) (int64, error) {
-	cw := &countingWriter{}
-	w, err := pqarrow.NewFileWriter(r.Schema(), cw, props, arrowProps)
-	if err != nil {
-		return 0, err
-	}
-	if err := w.Write(r); err != nil {
-		w.Close()
-		return 0, err
-	}
-	if err := w.Close(); err != nil {
-		return 0, err
-	}
-	return cw.n, nil
 }
