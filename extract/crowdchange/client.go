@@ -39,6 +39,7 @@ type Client struct {
 	maxPages int
 	paging   extract.Paging
 	pageCap  atomic.Int64 // the page size the API was seen to cap pages at (0: none seen)
+	pages    *PageDecoder
 
 	// The key lives only in these closures, so that no formatting of a Client can print it.
 	authorize func(h http.Header)
@@ -63,13 +64,24 @@ func NewClient(cfg config.API, log *logrus.Entry, opts ...extract.Option) (*Clie
 		log = extract.DiscardLog()
 	}
 	hcfg := extract.HTTPConfigOf("crowdchange", cfg)
-	hcfg.ValidateBody = validatePage
+	var pages *PageDecoder
+	// The retry transport's check of a 2xx body: a complete, valid page, or the attempt is
+	// retried. The decoded page is handed back in Response.Decoded, so the body is decoded once.
+	hcfg.ValidateBody = func(body []byte) (any, error) {
+		p, err := pages.DecodePage(body)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	h, err := extract.NewHTTP(hcfg, log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the CrowdChange client: %w", err)
 	}
+	pages = NewPageDecoder(h.KnownLeaves())
 	key := cfg.Key.Reveal()
 	return &Client{
+		pages:     pages,
 		endpoint:  base + TransactionsPath,
 		pageSize:  cfg.PageSize,
 		log:       log,
@@ -302,7 +314,7 @@ func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit in
 	}
 	p, _ := resp.Decoded.(*DecodedPage) // decoded once, by the retry transport's validation
 	if p == nil {
-		if p, err = DecodePage(resp.Body); err != nil {
+		if p, err = c.pages.DecodePage(resp.Body); err != nil {
 			return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, extract.ErrInvalidBody, err)
 		}
 	}
@@ -328,49 +340,6 @@ func redactKey(s, key string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, key, "[redacted]")
-}
-
-// validatePage is the retry transport's check of a 2xx body: a complete, valid page, or the attempt
-// is retried. The decoded page (DecodePage) is handed back in Response.Decoded, so the body is
-// decoded once.
-func validatePage(body []byte) (any, error) {
-	p, err := DecodePage(body)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// DecodedPage is a page body as the client reads it: the envelope, and every item decoded.
-type DecodedPage struct {
-	// Page is the envelope; its Data are the items, each exactly as the API sent it.
-	Page
-	// Transactions are the items with a readable id, in the page's order; an id may repeat (the
-	// window deduplicates).
-	Transactions []Fetched
-	// Quarantined are the items without a readable id, in the page's order, with their Position
-	// on the page and their Reason (Page is left 0: the window sets it).
-	Quarantined []extract.Quarantined
-}
-
-// DecodePage decodes a 2xx body as FetchWindow does: the envelope (decodePage), then each item
-// (decodeItem). It fails, without quoting the body, when the body is not a valid page; the retry
-// transport then retries the request.
-func DecodePage(body []byte) (*DecodedPage, error) {
-	p, err := decodePage(body)
-	if err != nil {
-		return nil, err
-	}
-	d := &DecodedPage{Page: *p}
-	for i, raw := range p.Data {
-		f, err := decodeItem(raw)
-		if err != nil {
-			d.Quarantined = append(d.Quarantined, extract.Quarantined{Raw: raw, Position: i, Reason: err.Error()})
-			continue
-		}
-		d.Transactions = append(d.Transactions, f)
-	}
-	return d, nil
 }
 
 // decodePage decodes the page envelope {dt_start, dt_end, count, data[]}, leniently except for

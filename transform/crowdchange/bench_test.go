@@ -144,8 +144,8 @@ func release(recs []arrow.Record) {
 // transaction (µs/tx) and allocations per page:
 //
 //   - floor: json.Valid over the page's bytes, one pass: what every stage is compared with;
-//   - decode: the client's decoding of a 2xx body (crowdchange.DecodePage, what FetchWindow does
-//     with every page);
+//   - decode: the client's decoding of a 2xx body (PageDecoder.DecodePage, what FetchWindow does
+//     with every page), with the known leaves the pipeline's client is given (KnownLeaves);
 //   - transform: the pipeline's builder (Source.NewBuilder) adding the page's window
 //     (AddWindow), and its records taken (NewRecords) every 2,000 transactions, as the pipeline
 //     drains them;
@@ -153,8 +153,9 @@ func release(recs []arrow.Record) {
 //     per table per 2,000 transactions, to file writers kept open), the bytes discarded;
 //   - all: decode, transform and encode of each page.
 func BenchmarkStages(b *testing.B) {
+	pages := crowdchange.NewPageDecoder(transformcrowdchange.KnownLeaves())
 	for _, in := range benchInputs(b) {
-		decoded, err := crowdchange.DecodePage(in.page)
+		decoded, err := pages.DecodePage(in.page)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -181,7 +182,7 @@ func BenchmarkStages(b *testing.B) {
 				b.SetBytes(int64(len(in.page)))
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := crowdchange.DecodePage(in.page); err != nil {
+					if _, err := pages.DecodePage(in.page); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -234,7 +235,7 @@ func BenchmarkStages(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					p, err := crowdchange.DecodePage(in.page)
+					p, err := pages.DecodePage(in.page)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -257,7 +258,7 @@ func BenchmarkStages(b *testing.B) {
 // (transformcrowdchange.UnknownPaths), over every transaction of a page.
 func BenchmarkUnknownPaths(b *testing.B) {
 	for _, in := range benchInputs(b) {
-		p, err := crowdchange.DecodePage(in.page)
+		p, err := crowdchange.NewPageDecoder(nil).DecodePage(in.page)
 		if err != nil {
 			b.Fatal(err)
 		}
