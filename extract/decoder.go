@@ -516,7 +516,6 @@ func (c *decoderCore) leafPaths(p *plan, path string) {
 // member the model does not know) with the body as a string, for the records' strings, and the
 // arena the records' values come from.
 type scan struct {
-	core *decoderCore
 	w    walker
 	text string
 	// err: the body is not valid JSON (the walker's error is not kept: the slow path tells it).
@@ -532,7 +531,6 @@ type scan struct {
 
 func newScan(c *decoderCore, known PathClassifier, body []byte) *scan {
 	return &scan{
-		core:   c,
 		w:      walker{known: known, data: body},
 		text:   string(body),
 		chunks: make([]chunk, len(c.plans)),
@@ -542,13 +540,12 @@ func newScan(c *decoderCore, known PathClassifier, body []byte) *scan {
 // chunk is where the values of one type are carved from: n elements from base, used of them
 // handed out. busy: a list of the type is being decoded into the chunk, past used.
 type chunk struct {
-	base       unsafe.Pointer
-	n, used    int
-	busy       bool
-	allocated  int // elements allocated so far, which sizes the next chunk
-	sliceType  reflect.Type
-	elemSize   uintptr
-	maxPerHeap int
+	base      unsafe.Pointer
+	n, used   int
+	busy      bool
+	allocated int          // elements allocated so far, which sizes the next chunk
+	sliceType reflect.Type // a list of the type, to allocate chunks as
+	maxElems  int          // the most elements of a chunk (maxChunkBytes), but for one list
 }
 
 // maxChunkBytes bounds a chunk.
@@ -558,10 +555,9 @@ const maxChunkBytes = 32 << 10
 func (c *chunk) grow(p *plan, need int) {
 	if c.sliceType == nil {
 		c.sliceType = reflect.SliceOf(p.typ)
-		c.elemSize = p.size
-		c.maxPerHeap = max(1, maxChunkBytes/max(1, int(p.size)))
+		c.maxElems = max(1, maxChunkBytes/max(1, int(p.size)))
 	}
-	n := max(need, min(max(1, c.allocated), c.maxPerHeap))
+	n := max(need, min(max(1, c.allocated), c.maxElems))
 	c.base = reflect.MakeSlice(c.sliceType, n, n).UnsafePointer()
 	c.n, c.used = n, 0
 	c.allocated += n

@@ -111,7 +111,7 @@ func newParquetSink(b *testing.B, mem memory.Allocator, tables []schemas.Table) 
 	b.Helper()
 	s := &parquetSink{tables: tables}
 	for _, t := range tables {
-		props, arrowProps := load.WriterProperties(mem)
+		props, arrowProps := load.WriterProperties(t, mem)
 		w, err := pqarrow.NewFileWriter(t.ArrowSchema(), nopCloser{io.Discard}, props, arrowProps)
 		if err != nil {
 			b.Fatal(err)
