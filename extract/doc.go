@@ -38,6 +38,19 @@
 // off are not. Every retry is logged at info level with its cause. Waits go through an injectable
 // Sleeper and the jitter through an injectable random source, so tests never sleep.
 //
+// # Decoding in one pass
+//
+// A Decoder is encoding/json's Unmarshal specialised once to a platform's model: DecodeList
+// validates a page and decodes its envelope, its list and every record in one scan, the records'
+// strings sharing one copy of the page and their small values and lists carved from chunks
+// allocated a few at a time. It is a fast path, never other rules: what it is not sure to decode as
+// json.Unmarshal would (a mistyped member, a key matching only ignoring case, an escaped or
+// repeated key) it leaves to the caller's slow path, and DecodeLenient, which platforms decode their
+// records with, tries it first. On the way it finds each record's unknown leaves, the leaves
+// not among the known leaves the client was given (WithKnownLeaves: transform's JSON-path map),
+// as PathClassifier.UnknownPaths would (UnknownLeaves), so that transform need not walk the record
+// again.
+//
 // # Secrets and row values
 //
 // No error or log line of this package holds a credential, a response body or a record's values:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -214,6 +215,10 @@ func (h *HTTP) MaxPages() int { return h.opts.maxPages }
 // Paging is how a listing tells that it has no more pages (WithPaging, default PagingShortPage).
 func (h *HTTP) Paging() Paging { return h.opts.paging }
 
+// KnownLeaves are the known leaf paths given with WithKnownLeaves (nil: none given); the
+// platform's client decodes with them.
+func (h *HTTP) KnownLeaves() []string { return h.opts.known }
+
 // UserAgent is what Do sends as the User-Agent.
 func (h *HTTP) UserAgent() string { return h.userAgent }
 
@@ -239,6 +244,7 @@ type options struct {
 	version  string
 	maxPages int
 	paging   Paging
+	known    []string
 }
 
 // Option configures an HTTP (NewHTTP) and the clients built on one (NewClient, and the other
@@ -276,3 +282,11 @@ func WithMaxPages(n int) Option { return func(o *options) { o.maxPages = n } }
 // WithPaging sets how the CrowdChange client tells that a window has no more pages (default
 // PagingShortPage).
 func WithPaging(p Paging) Option { return func(o *options) { o.paging = p } }
+
+// WithKnownLeaves gives a client the JSON paths of the leaves of its records that have a home
+// (transform's JSON-path map), so that it finds each record's unknown leaves while it decodes the
+// record (UnknownLeaves) and transform need not walk the record again. Without it, transform
+// walks every record.
+func WithKnownLeaves(paths []string) Option {
+	return func(o *options) { o.known = slices.Clone(paths) }
+}

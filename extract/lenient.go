@@ -14,17 +14,31 @@ import (
 // struct), keeping every field that can be decoded. what names the record in errors
 // ("transaction", "donation").
 //
-// The fast path is one json.Unmarshal. When it fails (one mistyped field stops encoding/json for
-// the rest of the object), the record is decoded again field by field: each field that does not
-// decode is left at its zero value (NULL in the warehouse) and named in the returned
-// *DecodeError, and every other field, child lists included, is kept. Obvious variants are
-// accepted on the way: a number or a boolean written as a JSON string ("50.00", "123", "true").
-// The error names the JSON paths and the kinds of values, never a value.
+// The fast path decodes raw in one pass (the model's Decoder, when the model is one a Decoder
+// decodes), then, where that is not sure to decode it as encoding/json would, one json.Unmarshal.
+// When that fails too (one mistyped field stops encoding/json for the rest of the object), the
+// record is decoded again field by field: each field that does not decode is left at its zero
+// value (NULL in the warehouse) and named in the returned *DecodeError, and every other field,
+// child lists included, is kept. Obvious variants are accepted on the way: a number or a boolean
+// written as a JSON string ("50.00", "123", "true"). The error names the JSON paths and the kinds
+// of values, never a value.
 func DecodeLenient(raw []byte, v any, what string) error {
-	if err := json.Unmarshal(raw, v); err == nil {
+	rv := reflect.ValueOf(v).Elem()
+	if c, err := coreOf(rv.Type()); err == nil {
+		if c.decodeOne(raw, rv.Addr().UnsafePointer()) {
+			return nil
+		}
+		rv.SetZero()
+	}
+	return decodeSlow(raw, rv, what)
+}
+
+// decodeSlow is DecodeLenient without its one-pass decoding: json.Unmarshal, then field by field
+// when that fails. rv is the model value (addressable), zero.
+func decodeSlow(raw []byte, rv reflect.Value, what string) error {
+	if err := json.Unmarshal(raw, rv.Addr().Interface()); err == nil {
 		return nil
 	}
-	rv := reflect.ValueOf(v).Elem()
 	rv.SetZero()
 	d := lenientDecoder{what: what}
 	d.value(raw, rv, "")

@@ -191,7 +191,10 @@ func parseTime(b []byte, layouts ...string) (time.Time, error) {
 }
 
 // isJSONNumber reports whether b is a JSON number literal (RFC 8259 §6).
-func isJSONNumber(b []byte) bool {
+func isJSONNumber(b []byte) bool { return isJSONNumberString(string(b)) }
+
+// isJSONNumberString reports whether b is a JSON number literal (RFC 8259 §6).
+func isJSONNumberString(b string) bool {
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++

@@ -26,8 +26,14 @@
 // is stored as null and noted (by path, never by value) in the raw row's decode_error.
 //
 // Quarantine fills the quarantine table, shared by every source, with the items of a page that
-// have no readable id: whole, with their window, page, position and reason. PathClassifier finds
-// the leaves of a record that have no home in its flattening (unknown fields).
+// have no readable id: whole, with their window, page, position and reason. PathClassifier
+// (package extract's) finds the leaves of a record that have no home in its flattening (unknown
+// fields): Add walks the record for them, unless its client found them while decoding it, given
+// the flattening's Leaves (extract.WithKnownLeaves, Flattener.AddDecoded).
+//
+// Each table's columns make room, when their rows are taken (NewRecords), for as many rows and
+// bytes as they just held, so that filling the next record does not grow and copy them again and
+// again.
 //
 // Add never fails: unknown fields and undecodable parts are recorded in the record's raw table and
 // counted in Stats. transform does no I/O and does not log.

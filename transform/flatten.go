@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/schemas"
 )
 
@@ -44,11 +45,22 @@ func NewFlattener[T any](mem memory.Allocator, f schemas.Flattening) (*Flattener
 // stored (an amount that does not fit NUMERIC(38, 9), invalid UTF-8) are recorded in the
 // DecodeError and UnknownFields columns and counted in Stats. rec must not be nil.
 func (x *Flattener[T]) Add(rec *T, raw []byte, decodeErr error, m Meta) {
+	x.AddDecoded(rec, raw, decodeErr, extract.UnknownLeaves{}, m)
+}
+
+// AddDecoded is Add of a record whose unknown leaves its client found while decoding it: when
+// unknown.Found, they are the record's unknown fields and raw is not walked again (the client was
+// given the flattening's known leaves, Leaves, with extract.WithKnownLeaves).
+func (x *Flattener[T]) AddDecoded(rec *T, raw []byte, decodeErr error, unknown extract.UnknownLeaves, m Meta) {
 	if rec == nil {
 		panic("transform: Flattener.Add of a nil record")
 	}
-	x.e.add(unsafe.Pointer(rec), raw, decodeErr, m)
+	x.e.add(unsafe.Pointer(rec), raw, decodeErr, unknown, m)
 }
+
+// Leaves are the JSON paths of the leaves that have a home in the flattening, sorted: what a
+// client is given (extract.WithKnownLeaves) to find the unknown fields while it decodes.
+func Leaves(f schemas.Flattening) []string { return homes(f.PathMap()) }
 
 // Len is the number of records added since the last NewRecords.
 func (x *Flattener[T]) Len() int { return x.e.added }
@@ -424,10 +436,14 @@ func planRows(f schemas.Flattening, def schemas.Table, rs schemas.RowSource, mod
 }
 
 // add appends the rows of one record version to every table.
-func (e *engine) add(rec unsafe.Pointer, raw []byte, decodeErr error, m Meta) {
+func (e *engine) add(rec unsafe.Pointer, raw []byte, decodeErr error, unknown extract.UnknownLeaves, m Meta) {
 	e.rec = recordState{raw: raw, decodeErr: decodeErr, runID: m.RunID, batchID: m.BatchID,
 		extracted: arrow.Timestamp(m.ExtractedAt.UnixMicro())}
-	e.rec.unknown, e.rec.unknownErr = e.known.UnknownPaths(raw)
+	if unknown.Found {
+		e.rec.unknown = unknown.Paths
+	} else {
+		e.rec.unknown, e.rec.unknownErr = e.known.UnknownPaths(raw)
+	}
 	e.issues = e.issues[:0]
 	for _, t := range e.tables {
 		for _, r := range t.rows {

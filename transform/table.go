@@ -197,10 +197,35 @@ func (t *table) strs(c col, v []string) {
 	}
 }
 
-// record returns the rows since the last record and starts afresh.
+// record returns the rows since the last record and starts afresh, with room in every column for
+// as many rows and bytes as the record took (and a quarter more): the next record is about as
+// large (the run loop drains the rows every so many records), and growing the buffers as the rows
+// come would copy every column again and again.
 func (t *table) record() arrow.Record {
 	t.pending = 0
-	return t.rb.NewRecord()
+	rec := t.rb.NewRecord()
+	for i, c := range rec.Columns() {
+		reserveLike(t.rb.Field(i), c)
+	}
+	return rec
+}
+
+// reserveLike makes room in b for as many values as a holds, and their bytes and list elements,
+// and a quarter more.
+func reserveLike(b array.Builder, a arrow.Array) {
+	n := a.Len()
+	if n == 0 {
+		return
+	}
+	b.Reserve(n + n/4)
+	switch a := a.(type) {
+	case *array.String:
+		if d := len(a.ValueBytes()); d > 0 {
+			b.(*array.StringBuilder).ReserveData(d + d/4)
+		}
+	case *array.List:
+		reserveLike(b.(*array.ListBuilder).ValueBuilder(), a.ListValues())
+	}
 }
 
 // date32 is the number of days from 1970-01-01 to the UTC calendar date of v.

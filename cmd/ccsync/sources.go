@@ -50,6 +50,8 @@ func (inv *invocation) platform(ctx context.Context, verifying bool) (platform, 
 			inv.cfg.API.PageSize = verify.PageSize(inv.cfg.API.PageSize)
 			opts = append(opts, extract.WithPaging(extract.PagingUntilEmpty))
 		}
+		// The client finds each transaction's unknown fields while it decodes it.
+		opts = append(opts, extract.WithKnownLeaves(transformcrowdchange.KnownLeaves()))
 		c, err := inv.apiClient(ctx, opts...)
 		if err != nil {
 			return nil, err

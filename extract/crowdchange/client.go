@@ -39,6 +39,7 @@ type Client struct {
 	maxPages int
 	paging   extract.Paging
 	pageCap  atomic.Int64 // the page size the API was seen to cap pages at (0: none seen)
+	pages    *PageDecoder
 
 	// The key lives only in these closures, so that no formatting of a Client can print it.
 	authorize func(h http.Header)
@@ -63,13 +64,24 @@ func NewClient(cfg config.API, log *logrus.Entry, opts ...extract.Option) (*Clie
 		log = extract.DiscardLog()
 	}
 	hcfg := extract.HTTPConfigOf("crowdchange", cfg)
-	hcfg.ValidateBody = validatePage
+	var pages *PageDecoder
+	// The retry transport's check of a 2xx body: a complete, valid page, or the attempt is
+	// retried. The decoded page is handed back in Response.Decoded, so the body is decoded once.
+	hcfg.ValidateBody = func(body []byte) (any, error) {
+		p, err := pages.DecodePage(body)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	h, err := extract.NewHTTP(hcfg, log, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the CrowdChange client: %w", err)
 	}
+	pages = NewPageDecoder(h.KnownLeaves())
 	key := cfg.Key.Reveal()
 	return &Client{
+		pages:     pages,
 		endpoint:  base + TransactionsPath,
 		pageSize:  cfg.PageSize,
 		log:       log,
@@ -148,15 +160,20 @@ func (c *Client) FetchWindow(ctx context.Context, w extract.Window) (*WindowResu
 		}
 		prev = p.Data
 		fresh := 0 // items new to the window: transactions not seen yet, and quarantined items
-		for i, raw := range p.Data {
-			f, err := decodeItem(raw)
-			if err != nil {
+		txs, quarantined := p.Transactions, p.Quarantined
+		for i := range n {
+			if len(quarantined) > 0 && quarantined[0].Position == i {
+				q := quarantined[0]
+				quarantined = quarantined[1:]
 				fresh++
-				res.Quarantined = append(res.Quarantined, extract.Quarantined{Raw: raw, Page: page, Position: i, Reason: err.Error()})
-				log.WithFields(logrus.Fields{"page": page, "position": i, "reason": err.Error()}).
+				q.Page = page
+				res.Quarantined = append(res.Quarantined, q)
+				log.WithFields(logrus.Fields{"page": page, "position": i, "reason": q.Reason}).
 					Warn("an item has no readable id; quarantined")
 				continue
 			}
+			f := txs[0]
+			txs = txs[1:]
 			if _, dup := seen[f.ID]; dup {
 				res.Duplicates++
 				log.WithFields(logrus.Fields{"id": f.ID, "page": page}).
@@ -251,7 +268,10 @@ func (c *Client) morePages(n int, count, read int64, log *logrus.Entry) bool {
 // FetchPage reads one page (from 1) of the window with limit cfg.PageSize.
 func (c *Client) FetchPage(ctx context.Context, w extract.Window, page int) (*Page, error) {
 	p, _, err := c.fetchPage(ctx, w, page, c.pageSize)
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return &p.Page, nil
 }
 
 // Check makes one cheap request (a one-second window, limit 1) to fail fast on a bad key or base
@@ -263,8 +283,8 @@ func (c *Client) Check(ctx context.Context) error {
 	return nil
 }
 
-// fetchPage reads one page and returns how many attempts it took.
-func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit int) (*Page, int64, error) {
+// fetchPage reads one page, decoded (DecodePage), and returns how many attempts it took.
+func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit int) (*DecodedPage, int64, error) {
 	if err := ValidateWindow(w); err != nil {
 		return nil, 0, fmt.Errorf("fetching page %d: %w", page, err)
 	}
@@ -292,9 +312,9 @@ func (c *Client) fetchPage(ctx context.Context, w extract.Window, page, limit in
 		}
 		return nil, n, fmt.Errorf("fetching page %d of window %s: %w", page, w, err)
 	}
-	p, _ := resp.Decoded.(*Page) // decoded once, by the retry transport's validation
+	p, _ := resp.Decoded.(*DecodedPage) // decoded once, by the retry transport's validation
 	if p == nil {
-		if p, err = decodePage(resp.Body); err != nil {
+		if p, err = c.pages.DecodePage(resp.Body); err != nil {
 			return nil, n, fmt.Errorf("fetching page %d of window %s: %w: %w", page, w, extract.ErrInvalidBody, err)
 		}
 	}
@@ -320,16 +340,6 @@ func redactKey(s, key string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, key, "[redacted]")
-}
-
-// validatePage is the retry transport's check of a 2xx body: a complete, valid page, or the attempt
-// is retried. The decoded page is handed back in Response.Decoded, so the body is decoded once.
-func validatePage(body []byte) (any, error) {
-	p, err := decodePage(body)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // decodePage decodes the page envelope {dt_start, dt_end, count, data[]}, leniently except for

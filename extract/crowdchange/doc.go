@@ -32,6 +32,13 @@
 // readable numeric id is not a transaction ccsync can version: it is quarantined whole
 // (WindowResult.Quarantined) and the rest of the window is kept.
 //
+// A page's body is decoded once, by the retry transport's check of it (PageDecoder.DecodePage):
+// one scan validates it and decodes the envelope, the list and every transaction
+// (extract.Decoder), each item's Raw a sub-slice of the body; an item or a body that scan is not
+// sure of is decoded the slow way, by the rules above. A client given the known leaves
+// (extract.WithKnownLeaves, which cmd/ccsync takes from transform/crowdchange.KnownLeaves) finds
+// each transaction's unknown fields in that scan too (Fetched.Unknown).
+//
 // # Errors and secrets
 //
 // A non-2xx answer becomes an *APIError decoded from either of the API's error envelopes; 403 (and

@@ -1,6 +1,10 @@
 package crowdchange
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/ccsync/ccsync/extract"
+)
 
 // Fetched is one transaction as read from the API: its id, its raw JSON kept byte for byte, and
 // the typed model decoded from it.
@@ -15,4 +19,8 @@ type Fetched struct {
 	// Err says why the model could not fully decode Raw, if it could not; it names the field,
 	// never the value.
 	Err error
+	// Unknown are Raw's leaves without a home, found while decoding it when the client was given
+	// the known leaves (extract.WithKnownLeaves) and the transaction decoded in one pass;
+	// Unknown.Found is false otherwise.
+	Unknown extract.UnknownLeaves
 }

@@ -92,7 +92,7 @@ func (b *Builder) Add(f crowdchangeapi.Fetched, m transform.Meta) {
 	if f.ID != 0 {
 		b.tx.ID = f.ID
 	}
-	b.transactions.Add(&b.tx, f.Raw, f.Err, m)
+	b.transactions.AddDecoded(&b.tx, f.Raw, f.Err, f.Unknown, m)
 	b.tx = crowdchangeapi.Transaction{} // holds on to nothing
 }
 
@@ -104,6 +104,12 @@ func (b *Builder) AddQuarantined(q extract.Quarantined, w extract.Window, m tran
 
 // knownPaths classifies the paths of CrowdChange's transaction (crowdchangeschema.PathMap).
 var knownPaths = transform.Classify(crowdchangeschema.PathMap())
+
+// KnownLeaves are the JSON paths of the transaction's leaves that have a home
+// (crowdchangeschema.PathMap). The client given them (extract.WithKnownLeaves) finds each
+// transaction's unknown fields while it decodes it (crowdchangeapi.Fetched.Unknown), and Add does
+// not walk the transaction again.
+func KnownLeaves() []string { return transform.Leaves(crowdchangeschema.Flattening()) }
 
 // UnknownPaths returns the JSON paths of the leaves of a transaction that have no home in
 // crowdchangeschema.HomeOf (transform.PathClassifier.UnknownPaths).

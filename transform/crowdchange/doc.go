@@ -26,5 +26,7 @@
 //
 // AddQuarantined adds a quarantine row for an item without a readable id: whole, with its window,
 // page, position and reason. UnknownPaths lists a transaction's leaves without a home in
-// schemas/crowdchange.HomeOf.
+// schemas/crowdchange.HomeOf; the client given KnownLeaves (extract.WithKnownLeaves) finds them
+// while it decodes each page, and Add then takes them from Fetched.Unknown instead of walking the
+// transaction again.
 package crowdchange

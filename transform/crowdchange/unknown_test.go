@@ -1,11 +1,15 @@
 package crowdchange_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ccsync/ccsync/extract"
+	crowdchangeapi "github.com/ccsync/ccsync/extract/crowdchange"
 	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/schemas/crowdchange"
 	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
@@ -109,4 +113,65 @@ func FuzzUnknownPaths(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The client given KnownLeaves finds the unknown fields UnknownPaths finds, while it decodes; the
+// Builder's rows are the same whether it found them or the Builder walks the transaction.
+func TestKnownLeavesFindTheUnknownFields(t *testing.T) {
+	example := pageTransactions(t, crowdchangetest.ExamplePage())[0]
+	var items [][]byte
+	for _, c := range []map[string]any{
+		{"loyalty_points": json.Number("3")},
+		{"fundraiser.user.language": "fr", "purchased_items.apparel.items.0.color": nil},
+		{"fundraiser.user.language": nil, "refund_children_ids": []any{}},
+		{"tax_receipt": map[string]any{}, "zeta": map[string]any{"a": []any{json.Number("1"), map[string]any{"b": true}}}},
+		{"custom_data.0.content": map[string]any{"nested": []any{json.Number("1"), "x"}}},
+	} {
+		items = append(items, withChanges(t, example, c))
+	}
+	for page := 1; page <= 3; page++ {
+		for _, raw := range pageTransactions(t, sandboxPage(t, page)) {
+			items = append(items, raw)
+		}
+	}
+	var body bytes.Buffer
+	body.WriteString(`{"count": 1, "data": [`)
+	for i, it := range items {
+		if i > 0 {
+			body.WriteString(",\n")
+		}
+		body.Write(it)
+	}
+	body.WriteString("]}")
+	p, err := crowdchangeapi.NewPageDecoder(transformcrowdchange.KnownLeaves()).DecodePage(body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Transactions) != len(items) {
+		t.Fatalf("%d transactions of %d", len(p.Transactions), len(items))
+	}
+	unknown := 0
+	for i, f := range p.Transactions {
+		if !f.Unknown.Found {
+			t.Fatalf("transaction %d: its unknown fields were not looked for", i)
+		}
+		want, err := transformcrowdchange.UnknownPaths(f.Raw)
+		if err != nil || !slices.Equal(f.Unknown.Paths, want) {
+			t.Errorf("transaction %d: unknown %q, want %q (%v)", i, f.Unknown.Paths, want, err)
+		}
+		unknown += len(want)
+	}
+	if unknown < 6 {
+		t.Errorf("only %d unknown fields: the test lost its point", unknown)
+	}
+	walked := make([]crowdchangeapi.Fetched, len(p.Transactions))
+	for i, f := range p.Transactions {
+		f.Unknown = extract.UnknownLeaves{}
+		walked[i] = f
+	}
+	got, gotStats := build(t, p.Transactions...)
+	want, wantStats := build(t, walked...)
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotStats, wantStats) {
+		t.Errorf("the rows differ when the Builder walks the transactions itself")
+	}
 }
