@@ -213,18 +213,8 @@ func decodeItems[T any](s *scan, root *node, out *List[T]) bool {
 			}
 		}
 		it.Raw = w.data[start:w.i:w.i]
-		w.space()
-		if w.i >= len(w.data) {
-			return false
-		}
-		switch w.data[w.i] {
-		case ',':
-			w.i++
-		case ']':
-			w.i++
-			return true
-		default:
-			return false
+		if more, done := w.separator(']'); done || !more {
+			return done
 		}
 	}
 }
@@ -708,20 +698,9 @@ func (s *scan) object(n *node, dst unsafe.Pointer, depth int) bool {
 				return false
 			}
 		}
-		w.space()
-		if w.i >= len(w.data) {
-			s.err = true
-			return false
-		}
-		switch w.data[w.i] {
-		case ',':
-			w.i++
-		case '}':
-			w.i++
-			return true
-		default:
-			s.err = true
-			return false
+		if more, done := w.separator('}'); done || !more {
+			s.err = s.err || !done
+			return done
 		}
 	}
 }
@@ -1057,20 +1036,9 @@ func (s *scan) list(p *plan, n *node, dst unsafe.Pointer, depth int) bool {
 				return false
 			}
 			k++
-			w.space()
-			if w.i >= len(w.data) {
-				s.err = true
-				return false
-			}
-			switch w.data[w.i] {
-			case ',':
-				w.i++
-			case ']':
-				w.i++
-				return true
-			default:
-				s.err = true
-				return false
+			if more, done := w.separator(']'); done || !more {
+				s.err = s.err || !done
+				return done
 			}
 		}
 	}()

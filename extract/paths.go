@@ -105,6 +105,25 @@ func (w *walker) space() {
 	}
 }
 
+// separator reads, after optional white space, what follows a member or an element: ','
+// (another one follows: more) or closer (the object or list ends: done). It reports neither for
+// anything else, and for the end of the data, leaving w.i at the offending byte.
+func (w *walker) separator(closer byte) (more, done bool) {
+	w.space()
+	if w.i >= len(w.data) {
+		return false, false
+	}
+	switch w.data[w.i] {
+	case ',':
+		w.i++
+		return true, false
+	case closer:
+		w.i++
+		return false, true
+	}
+	return false, false
+}
+
 // report records the current path, once.
 func (w *walker) report() {
 	if _, dup := w.seen[string(w.path)]; dup {
@@ -198,17 +217,11 @@ func (w *walker) object(depth int, kind pathKind) error {
 			return err
 		}
 		w.path = w.path[:base]
-		w.space()
-		if w.i >= len(w.data) {
-			return w.syntax("unexpected end")
-		}
-		switch w.data[w.i] {
-		case ',':
-			w.i++
-		case '}':
-			w.i++
+		more, done := w.separator('}')
+		if done {
 			return nil
-		default:
+		}
+		if !more {
 			return w.syntax("expected ',' or '}'")
 		}
 	}
@@ -231,18 +244,12 @@ func (w *walker) array(depth int, kind pathKind) error {
 		if err := w.value(depth + 1); err != nil {
 			return err
 		}
-		w.space()
-		if w.i >= len(w.data) {
-			return w.syntax("unexpected end")
-		}
-		switch w.data[w.i] {
-		case ',':
-			w.i++
-		case ']':
-			w.i++
+		more, done := w.separator(']')
+		if done {
 			w.path = w.path[:base]
 			return nil
-		default:
+		}
+		if !more {
 			return w.syntax("expected ',' or ']'")
 		}
 	}
@@ -287,17 +294,11 @@ func (w *walker) skip(depth int) error {
 			if err := w.skip(depth + 1); err != nil {
 				return err
 			}
-			w.space()
-			if w.i >= len(w.data) {
-				return w.syntax("unexpected end")
-			}
-			switch w.data[w.i] {
-			case ',':
-				w.i++
-			case closer:
-				w.i++
+			more, done := w.separator(closer)
+			if done {
 				return nil
-			default:
+			}
+			if !more {
 				return w.syntax("expected ',' or a closing bracket")
 			}
 		}
