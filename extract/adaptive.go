@@ -72,12 +72,15 @@ func (t *tally) addEnded(o tally) { t.n, t.k = t.n+o.n-1, t.k+o.k-1 }
 type level struct {
 	start    time.Time
 	all      tally
-	accepted int       // answers of the level not 429
-	lastSent time.Time // the latest time a request of the level was sent
-	steady   int       // answers since the level started, or since a pause in sending
-	check    tally     // the answers after the first adaptiveSettle steady ones
-	first    tally     // the first adaptiveCheckMin of them: a sample of fixed length, for the baseline
-	restored bool      // the rate an episode went back to
+	accepted int           // answers of the level not 429
+	lastSent time.Time     // the latest time a request of the level was sent
+	since429 int           // answers of the level since its latest 429
+	asked    time.Duration // the wait that 429 asked for (negative: none said)
+	steady   int           // answers since the level started, or since a pause in sending
+	check    tally         // the answers after the first adaptiveSettle steady ones
+	first    tally         // the first adaptiveCheckMin of them: a sample of fixed length, for the baseline
+	restored bool          // the rate an episode went back to
+	below    rate.Limit    // from which, when restored
 }
 
 // episode is what a run of 429s taught so far.
@@ -87,6 +90,8 @@ type episode struct {
 	from        rate.Limit // the rate to restore when the 429s turn out random
 	accepted    float64    // answers accepted whose request was sent since start (half for those in flight at answered)
 	above       tally      // the episode's answers at rates above the current one
+	sent        int        // answers whose request was sent since start
+	paused      bool       // sending paused right after a 429 that asked for a wait: the API's 429s, not the demand, set the pace
 	refinements int
 	recuts      int   // checks that led to another cut
 	lastCheck   tally // the latest of them
@@ -97,41 +102,49 @@ type episode struct {
 // that made the 429s look like the rate's.
 type keptCut struct {
 	from  rate.Limit
+	rate  rate.Limit // the rate kept
 	above tally
 }
 
 const (
-	adaptiveWindow       = 50                     // answers a cluster of 429s is looked for in
-	adaptiveSpan         = 2 * time.Second        // the recent past the accepted rate is measured over
-	adaptiveMargin       = 0.97                   // a cut goes to this fraction of the rate measured
-	adaptiveRefineMin    = 2                      // answers of a level before a 429 may refine it
-	adaptiveMeasure      = 300 * time.Millisecond // a refinement measures the API's limit over this long at least
-	adaptiveMeasureMin   = 5                      // and over this many accepted answers
-	adaptiveRefinements  = 4                      // refinements of one episode at most
-	adaptiveRecuts       = 3                      // cuts after a check, in one episode at most
-	adaptiveRefineGap    = 0.8                    // a refinement goes below this fraction of the rate, or not at all
-	adaptiveRefineFar    = 0.5                    // below this fraction, it need not wait for a long measure
-	adaptivePrior        = 0.05                   // the share of 429s a level must clearly exceed to be refined
-	adaptiveSettle       = 10                     // steady answers of a level before its check starts
-	adaptiveCheckMin     = 20                     // answers of a check before it may find its 429s random
-	adaptiveCheckKeep    = 40                     // answers of a check when it may keep the cut (and at adaptiveCheckMax)
-	adaptiveCheckMax     = 150                    // answers of a check that decides whatever it found
-	adaptiveRestoreMax   = 2                      // a restore goes this many times the rate at most
-	adaptiveRestoreAfter = 50                     // answers of a restored level without too many 429s before it goes on up
-	adaptiveKept         = 8                      // kept cuts remembered, to undo when the baseline explains them
-	adaptivePause        = 250 * time.Millisecond // a pause in sending is longer than this
-	adaptivePauses       = 3                      // and than this many intervals of the rate
-	adaptiveKeepP        = 0.01                   // how unlikely the 429s above a check must be, were the shares equal, to keep the cut
-	adaptiveKeepLongP    = 0.05                   // the same, for a check of adaptiveCheckMax answers without a 429
-	adaptiveKeepLongOneP = 0.02                   // the same, when there was a single 429 above
-	adaptiveRecutP       = 0.05                   // how unlikely a check's 429s must be, were its share the next one's, to cut again
-	adaptiveProbeAfter   = 300                    // answers of a level before trying a higher rate
-	adaptiveStep         = 1.02                   // how much higher a probe tries
-	adaptiveFloor        = 0.1                    // never below this many requests per second
-	adaptiveClusterZ     = 3                      // standard deviations above the baseline that make a cluster
-	adaptiveCheckZ       = 1                      // standard deviations above the baseline that make a check's 429s too many
-	adaptiveRefineZ      = 2                      // standard deviations above adaptivePrior (or the baseline) that refine a cut
-	adaptiveMaxBaseline  = 0.5                    // the baseline share taken out of a measured rate at most
+	adaptiveWindow          = 50                     // answers a cluster of 429s is looked for in
+	adaptiveSpan            = 2 * time.Second        // the recent past the accepted rate is measured over, at most
+	adaptiveRateAnswers     = 20                     // the latest answers it is measured over
+	adaptiveRateMin         = 10                     // and how many of them at least
+	adaptiveMargin          = 0.97                   // a cut goes to this fraction of the rate measured
+	adaptiveBound           = 0.8                    // requests went at the limiter's rate when at this fraction of it at least
+	adaptiveRefineMin       = 2                      // answers of a level before a 429 may refine it
+	adaptiveMeasure         = 300 * time.Millisecond // a refinement measures the API's limit over this long at least
+	adaptiveMeasureMin      = 5                      // and over this many accepted answers
+	adaptiveRefinements     = 4                      // refinements of one episode at most
+	adaptiveRecuts          = 3                      // cuts after a check, in one episode at most
+	adaptiveRefineGap       = 0.8                    // a refinement goes below this fraction of the rate, or not at all
+	adaptiveRefineFar       = 0.5                    // below this fraction, it need not wait for a long measure
+	adaptivePrior           = 0.05                   // the share of 429s a level must clearly exceed to be refined
+	adaptiveSettle          = 10                     // steady answers of a level before its check starts
+	adaptiveCheckMin        = 20                     // answers of a check before it may find its 429s random
+	adaptiveCheckKeep       = 40                     // answers of a check when it may keep the cut (and at adaptiveCheckMax)
+	adaptiveCheckMax        = 150                    // answers of a check that decides whatever it found
+	adaptiveRestoreMax      = 2                      // a restore goes this many times the rate at most
+	adaptiveRestoreAfter    = 50                     // answers of a restored level without too many 429s before it goes on up
+	adaptiveUndoBase        = 100                    // answers the baseline rests on, at least, to undo a kept cut
+	adaptiveUndoP           = 0.05                   // and the chance of the cut's 429s above at the baseline share, at least
+	adaptiveKept            = 8                      // kept cuts remembered, to undo when the baseline explains them
+	adaptivePause           = 250 * time.Millisecond // a pause in sending is longer than this
+	adaptivePauses          = 3                      // and than this many intervals of the rate
+	adaptivePauseAfter      = 8                      // and comes this many answers after a 429 at most
+	adaptiveKeepP           = 0.01                   // how unlikely the 429s above a check must be, were the shares equal, to keep the cut
+	adaptiveKeepLongP       = 0.05                   // the same, for a check of adaptiveCheckMax answers without a 429
+	adaptiveKeepLongOneP    = 0.02                   // the same, when there was a single 429 above
+	adaptiveRecutP          = 0.05                   // how unlikely a check's 429s must be, were its share the next one's, to cut again
+	adaptiveProbeLimitAfter = 1000                   // the same, to go above the limit a kept cut measured
+	adaptiveProbeAfter      = 300                    // answers of a level before trying a higher rate
+	adaptiveStep            = 1.02                   // how much higher a probe tries
+	adaptiveFloor           = 0.1                    // never below this many requests per second
+	adaptiveClusterZ        = 3                      // standard deviations above the baseline that make a cluster
+	adaptiveCheckZ          = 1                      // standard deviations above the baseline that make a check's 429s too many
+	adaptiveRefineZ         = 2                      // standard deviations above adaptivePrior (or the baseline) that refine a cut
+	adaptiveMaxBaseline     = 0.5                    // the baseline share taken out of a measured rate at most
 )
 
 // NewAdaptiveLimiter returns a limiter of r requests per second (the ceiling it never goes above)
@@ -145,7 +158,7 @@ func NewAdaptiveLimiter(r float64, b int, now func() time.Time, log *logrus.Entr
 		log = DiscardLog()
 	}
 	a := &AdaptiveLimiter{limiter: rate.NewLimiter(rate.Limit(r), b), ceiling: rate.Limit(r), burst: b, now: now, log: log}
-	a.level.start = now()
+	a.level.start, a.level.since429 = now(), adaptivePauseAfter+1
 	return a
 }
 
@@ -194,8 +207,11 @@ func (a *AdaptiveLimiter) baseline() float64 {
 func (a *AdaptiveLimiter) clock() time.Time { return a.now() }
 
 // Observe is told, for every answer of the API, when its request was sent (after the limiter let
-// it go) and the answer's HTTP status. RateLimitTransport calls it.
-func (a *AdaptiveLimiter) Observe(sent time.Time, status int) {
+// it go) and the answer's HTTP status. RateLimitTransport tells it more (observe).
+func (a *AdaptiveLimiter) Observe(sent time.Time, status int) { a.observe(sent, status, -1) }
+
+// observe is Observe with the wait a 429 asked for in its Retry-After (negative: none said).
+func (a *AdaptiveLimiter) observe(sent time.Time, status int, asked time.Duration) {
 	if math.IsInf(float64(a.ceiling), 1) {
 		return
 	}
@@ -206,6 +222,7 @@ func (a *AdaptiveLimiter) Observe(sent time.Time, status int) {
 	a.recent[a.next] = answer{at: now, throttled: throttled}
 	a.next = (a.next + 1) % adaptiveWindow
 	if a.ep != nil && sent.After(a.ep.start) {
+		a.ep.sent++
 		switch {
 		case throttled:
 		case sent.After(a.ep.answered):
@@ -225,11 +242,20 @@ func (a *AdaptiveLimiter) Observe(sent time.Time, status int) {
 	if !throttled {
 		l.accepted++
 	}
-	if pause := max(adaptivePause, time.Duration(adaptivePauses*float64(time.Second)/float64(a.limiter.Limit()))); sent.Sub(l.lastSent) > pause {
-		// Nothing was sent for a while (429s made every worker wait their Retry-After): the
-		// API's bucket filled up meanwhile, and answers without 429 prove little until it is
-		// empty again.
+	pause := max(adaptivePause, time.Duration(adaptivePauses*float64(time.Second)/float64(a.limiter.Limit())))
+	if sent.Sub(l.lastSent) > pause && l.since429 <= adaptivePauseAfter && (l.asked < 0 || l.asked >= pause) {
+		// Nothing was sent for a while right after a 429 that asked for a wait, or did not
+		// say (429s made every worker wait their Retry-After, or back off): the API's bucket
+		// filled up meanwhile, and answers without 429 prove little until it is empty again.
 		l.steady, l.check, l.first = 0, tally{}, tally{}
+		if a.ep != nil {
+			a.ep.paused = true
+		}
+	}
+	if throttled {
+		l.since429, l.asked = 0, asked
+	} else {
+		l.since429++
 	}
 	if sent.After(l.lastSent) {
 		l.lastSent = sent
@@ -261,9 +287,19 @@ func (a *AdaptiveLimiter) between(now, sent time.Time, throttled bool) {
 	switch {
 	case a.owed > current && a.level.restored && a.level.all.n >= adaptiveRestoreAfter && !a.excess(a.level.all, adaptiveCheckZ):
 		a.restore(now, a.owed)
-	case current < a.ceiling && a.level.all.n >= adaptiveProbeAfter && !a.excess(a.level.all, adaptiveCheckZ):
+	case current < a.ceiling && a.level.all.n >= a.probeAfter(current) && !a.excess(a.level.all, adaptiveCheckZ):
 		a.setRate(now, min(a.ceiling, current*adaptiveStep), false)
 	}
+}
+
+// probeAfter is how many answers a level at rate r needs before a probe: adaptiveProbeAfter, or
+// adaptiveProbeLimitAfter when the probe would go above the limit the latest kept cut measured
+// (it is likely still there).
+func (a *AdaptiveLimiter) probeAfter(r rate.Limit) int {
+	if n := len(a.kept); n > 0 && r*adaptiveStep > a.kept[n-1].rate/adaptiveMargin {
+		return adaptiveProbeLimitAfter
+	}
+	return adaptiveProbeAfter
 }
 
 // startEpisode cuts the rate on a cluster of 429s, to what the API accepted lately.
@@ -280,6 +316,11 @@ func (a *AdaptiveLimiter) startEpisode(now, sent time.Time, current rate.Limit) 
 	if r, ok := a.acceptedRate(now); ok {
 		target = min(current, a.target(r))
 	}
+	if a.level.restored && a.level.all.n < adaptiveRestoreAfter {
+		// The 429s came back soon after the rate went back up: down to the rate whose check
+		// had found too few to tell.
+		target = min(target, a.level.below)
+	}
 	a.setRate(now, target, true)
 }
 
@@ -292,14 +333,18 @@ func (a *AdaptiveLimiter) during(now, sent time.Time, throttled bool) {
 		// The API's bucket was empty when the episode started and is again now: the answers
 		// it accepted since are its limit times the time, give or take one (a request sent
 		// before the 429 that started it came back may have reached the API first, and taken
-		// a token from before the bucket was empty: it counts half). Only a large correction
-		// is made (random 429s, the baseline taken out, never call for one), and over a long
-		// enough measure unless it is very large.
+		// a token from before the bucket was empty: it counts half). That holds while
+		// requests went at the limiter's rate, or the 429s made every worker wait their
+		// Retry-After: when they come slower for no such reason, what the API accepted is
+		// what was asked of it. Only a large correction is made (random 429s,
+		// the baseline taken out, never call for one), and over a long enough measure unless
+		// it is very large.
 		span := sent.Sub(ep.start)
 		measured := (ep.accepted + 0.5) / span.Seconds()
 		target := a.target(measured)
 		measuredWell := span >= adaptiveMeasure && ep.accepted >= adaptiveMeasureMin
-		if target < adaptiveRefineGap*current && (measuredWell || target < adaptiveRefineFar*current) {
+		bound := float64(ep.sent) >= adaptiveBound*float64(current)*span.Seconds()
+		if (bound || ep.paused) && target < adaptiveRefineGap*current && (measuredWell || target < adaptiveRefineFar*current) {
 			ep.above.addEnded(l.all)
 			if l.first.n > 0 && l.first.n < adaptiveCheckMin {
 				ep.checked.addEnded(l.first) // a check this 429 cut short
@@ -323,6 +368,9 @@ func (a *AdaptiveLimiter) during(now, sent time.Time, throttled bool) {
 		// depend on the rate.
 		if ep.recuts < adaptiveRecuts && (ep.recuts == 0 || fisherTail(ep.lastCheck, c) < adaptiveRecutP) {
 			measured := float64(l.accepted) / now.Sub(l.start).Seconds()
+			if r, ok := a.acceptedRate(now); ok && r > measured {
+				measured = r // requests came in bursts: a cut must not hold a burst back
+			}
 			if throttled {
 				ep.above.addEnded(l.all)
 			} else {
@@ -384,13 +432,13 @@ func (a *AdaptiveLimiter) verdict(now time.Time, keep bool) {
 		if len(a.kept) == adaptiveKept {
 			a.kept = a.kept[1:]
 		}
-		a.kept = append(a.kept, keptCut{from: ep.from, above: ep.above})
+		a.kept = append(a.kept, keptCut{from: ep.from, rate: a.limiter.Limit(), above: ep.above})
 		return
 	}
 	to := max(a.limiter.Limit(), ep.from)
 	for len(a.kept) > 0 {
 		k := a.kept[len(a.kept)-1]
-		if binomialTail(k.above.n, k.above.k, a.baseline()) < adaptiveKeepP {
+		if a.base.n < adaptiveUndoBase || binomialTail(k.above.n, k.above.k, a.baseline()) < adaptiveUndoP {
 			break
 		}
 		to = max(to, k.from)
@@ -404,8 +452,9 @@ func (a *AdaptiveLimiter) verdict(now time.Time, keep bool) {
 // for when the level shows no more 429s than the baseline explains.
 func (a *AdaptiveLimiter) restore(now time.Time, r rate.Limit) {
 	a.owed = r
-	a.setRate(now, min(r, adaptiveRestoreMax*a.limiter.Limit()), false)
-	a.level.restored = true
+	below := a.limiter.Limit()
+	a.setRate(now, min(r, adaptiveRestoreMax*below), false)
+	a.level.restored, a.level.below = true, below
 }
 
 // binomialTail is the chance of k or more 429s among n answers when each is one with chance p.
@@ -448,7 +497,7 @@ func (a *AdaptiveLimiter) setRate(now time.Time, r rate.Limit, cut bool) {
 	case r == a.ceiling:
 		a.limiter.SetBurstAt(now, a.burst)
 	}
-	a.level = level{start: now, lastSent: now}
+	a.level = level{start: now, lastSent: now, since429: a.level.since429, asked: a.level.asked}
 }
 
 // cluster tells whether the 429s among the latest answers are more than the baseline explains.
@@ -506,25 +555,33 @@ func lchoose(n, k int) float64 {
 	return a - b - c
 }
 
-// acceptedRate is the rate of accepted answers over the last adaptiveSpan (or since the first one
-// remembered, when that is later), counting one more (a measure that errs on the high side, so
-// that a cut to it is never too deep), and whether there were answers to measure it with.
+// acceptedRate is the rate of accepted answers among the latest adaptiveRateAnswers (those of
+// the last adaptiveSpan at most), over the time they took, counting one more (a measure that errs
+// on the high side, so that a cut to it is never too deep); and whether there were enough of them
+// to measure it (adaptiveRateMin). The time is that between answers, each gap adaptivePause at
+// most: when requests come in bursts (the API is not what holds them back), the rate of a burst,
+// not the average with the pauses between, is what a cut must not hold back.
 func (a *AdaptiveLimiter) acceptedRate(now time.Time) (float64, bool) {
 	since := now.Add(-adaptiveSpan)
-	var n int
-	first := now
-	for _, r := range a.recent {
-		if r.at.IsZero() || !r.at.After(since) || r.throttled {
-			continue
+	var n, accepted int
+	var span time.Duration
+	later := now
+	for i := 1; i <= adaptiveRateAnswers; i++ {
+		r := a.recent[(a.next-i+adaptiveWindow)%adaptiveWindow]
+		if r.at.IsZero() || !r.at.After(since) {
+			break
 		}
 		n++
-		if r.at.Before(first) {
-			first = r.at
+		if !r.throttled {
+			accepted++
 		}
+		if n > 1 {
+			span += min(later.Sub(r.at), adaptivePause)
+		}
+		later = r.at
 	}
-	span := now.Sub(first)
-	if n == 0 || span <= 0 {
+	if n < adaptiveRateMin || accepted == 0 || span <= 0 {
 		return 0, false
 	}
-	return float64(n+1) / span.Seconds(), true
+	return float64(accepted+1) / span.Seconds(), true
 }

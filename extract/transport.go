@@ -62,11 +62,12 @@ func NewRateLimitTransport(next http.RoundTripper, limiter Limiter) *RateLimitTr
 // the API answered it (*AdaptiveLimiter).
 type answerObserver interface {
 	clock() time.Time
-	Observe(sent time.Time, status int)
+	observe(sent time.Time, status int, asked time.Duration)
 }
 
 // RoundTrip waits for the limiter (or the request's context) and sends the request; a limiter that
-// observes answers (*AdaptiveLimiter) is told when the request was sent and the answer's status.
+// observes answers (*AdaptiveLimiter) is told when the request was sent, the answer's status and
+// the wait its Retry-After asks for.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		if req.Body != nil {
@@ -81,7 +82,11 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 	sent := o.clock()
 	resp, err := t.next.RoundTrip(req)
 	if err == nil {
-		o.Observe(sent, resp.StatusCode)
+		asked := time.Duration(-1)
+		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), sent); ok {
+			asked = wait
+		}
+		o.observe(sent, resp.StatusCode, asked)
 	}
 	return resp, err
 }
