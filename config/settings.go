@@ -50,7 +50,7 @@ var registry = []setting{
 	{name: "api-url", usage: "API base URL (overrides --region; plain http only to a loopback address)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.URL) }},
 	{name: "region", usage: "API region: us, ca or dev", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.Region) }},
 	{name: "api-key-file", usage: "file holding the API key or token (else " + APIKeyEnv + ", or " + DonatelyTokenEnv + " with --source donately)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.KeyFile) }},
-	{name: "rate", usage: "requests per second to the API", value: func(c *Config) pflag.Value { return (*floatValue)(&c.API.Rate) }},
+	{name: "rate", usage: "requests per second to the API at most (lower while the API's 429s show a lower limit)", value: func(c *Config) pflag.Value { return (*floatValue)(&c.API.Rate) }},
 	{name: "burst", usage: "request burst to the API", value: func(c *Config) pflag.Value { return (*intValue)(&c.API.Burst) }},
 	{name: "page-size", usage: "transactions per API page (limit, 1..100)", value: func(c *Config) pflag.Value { return (*intValue)(&c.API.PageSize) }},
 	{name: "api-timeout", usage: "timeout of one API request", value: func(c *Config) pflag.Value { return (*durationValue)(&c.API.Timeout) }},

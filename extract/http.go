@@ -13,7 +13,6 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 )
 
 // HTTPConfig shapes the HTTP machinery every platform's client sends through (NewHTTP): the
@@ -91,6 +90,7 @@ type HTTP struct {
 	userAgent string
 	pages     atomic.Int64
 	opts      options
+	adaptive  *AdaptiveLimiter // the limiter, when it adapts (its figures go into Stats)
 }
 
 // NewHTTP builds the machinery that cfg describes. log (nil: discarded) receives the retry lines;
@@ -117,7 +117,10 @@ func NewHTTP(cfg HTTPConfig, log *logrus.Entry, opts ...Option) (*HTTP, error) {
 	h.userAgent = "ccsync/" + version
 	limiter := h.opts.limiter
 	if limiter == nil {
-		limiter = rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst)
+		h.adaptive = NewAdaptiveLimiter(cfg.Rate, cfg.Burst, nil, log)
+		limiter = h.adaptive
+	} else if a, ok := limiter.(*AdaptiveLimiter); ok {
+		h.adaptive = a
 	}
 	base := h.opts.base
 	if base == nil {
@@ -222,10 +225,13 @@ func (h *HTTP) KnownLeaves() []string { return h.opts.known }
 // UserAgent is what Do sends as the User-Agent.
 func (h *HTTP) UserAgent() string { return h.userAgent }
 
-// Stats returns the counters so far.
+// Stats returns the counters so far, with the rate limiter's figures when it adapts.
 func (h *HTTP) Stats() Stats {
 	s := h.retry.Stats()
 	s.Pages = h.pages.Load()
+	if a := h.adaptive; a != nil {
+		s.Rate = RateStats{Adaptive: true, Ceiling: a.Ceiling(), Limit: a.Limit(), Cuts: a.Cuts(), Restores: a.Restores(), Baseline: a.Baseline()}
+	}
 	return s
 }
 
@@ -240,7 +246,7 @@ type options struct {
 	rand     func() float64
 	now      func() time.Time
 	observer BackoffObserver
-	limiter  *rate.Limiter
+	limiter  Limiter
 	version  string
 	maxPages int
 	paging   Paging
@@ -268,9 +274,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithObserver sets a function told about every backoff, for progress displays.
 func WithObserver(ob BackoffObserver) Option { return func(o *options) { o.observer = ob } }
 
-// WithLimiter shares a rate limiter between clients, of one platform or several (default: a
-// limiter of the configuration's Rate and Burst).
-func WithLimiter(l *rate.Limiter) Option { return func(o *options) { o.limiter = l } }
+// WithLimiter shares a rate limiter between clients, of one platform or several (default: an
+// AdaptiveLimiter of the configuration's Rate and Burst, one per client). A *rate.Limiter keeps its
+// rate whatever the API answers; an *AdaptiveLimiter adapts to the API's 429s.
+func WithLimiter(l Limiter) Option { return func(o *options) { o.limiter = l } }
 
 // WithVersion sets the version in the User-Agent "ccsync/<version>" (default: the module's
 // version from the build information, or "dev").

@@ -106,3 +106,52 @@ func TestHTTPDo(t *testing.T) {
 		t.Errorf("Stats = %+v, want %+v", got, want)
 	}
 }
+
+// An HTTP adapts its default limiter to the API's 429s: the limiter is told every answer with the
+// time its request was sent, a 429 lowers the rate below the configured one, and Stats says so. A
+// limiter given with WithLimiter that does not adapt (a *rate.Limiter) is left as it is, and one
+// that does (an *AdaptiveLimiter, shared) reports through every HTTP that uses it.
+func TestHTTPAdaptsItsRateTo429(t *testing.T) {
+	t.Parallel()
+	cfg := extract.HTTPConfig{Platform: "test", Rate: 1000, Burst: 1, Timeout: time.Second, MaxAttempts: 3, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}
+	tests := []struct {
+		name         string
+		opts         []extract.Option
+		wantAdaptive bool
+	}{
+		{"default limiter", nil, true},
+		{"shared adaptive limiter", []extract.Option{extract.WithLimiter(extract.NewAdaptiveLimiter(1000, 1, nil, nil))}, true},
+		{"fixed limiter", []extract.Option{extract.WithLimiter(rate.NewLimiter(1000, 1))}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := extracttest.NewFakeAPI(t, extracttest.Scripted(
+				extracttest.Always(extracttest.Reply{Body: []byte("ok")}),
+				extracttest.Reply{Body: []byte("ok")},
+				extracttest.Reply{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "0"}},
+			))
+			sleeps := &extracttest.SleepRecorder{}
+			h, err := extract.NewHTTP(cfg, nil, append([]extract.Option{extract.WithSleeper(sleeps.Sleep)}, tt.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, api.URL+"/x", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp, err := h.Do(req, nil); err != nil || resp.StatusCode != http.StatusOK {
+					t.Fatalf("Do: %v", err)
+				}
+			}
+			st := h.Stats()
+			if st.Throttled != 1 || st.Rate.Adaptive != tt.wantAdaptive {
+				t.Fatalf("Stats: %d throttled, rate %+v; want 1, adaptive %v", st.Throttled, st.Rate, tt.wantAdaptive)
+			}
+			if tt.wantAdaptive && (st.Rate.Cuts != 1 || st.Rate.Ceiling != 1000 || st.Rate.Limit > st.Rate.Ceiling) {
+				t.Errorf("rate after the 429: %+v; want one cut, within the ceiling 1000", st.Rate)
+			}
+		})
+	}
+}

@@ -29,6 +29,23 @@ type Stats struct {
 	Pages int64
 	// BackoffTotal is the time spent waiting between attempts.
 	BackoffTotal time.Duration
+	// Rate is what the rate limiter did, when it adapts (AdaptiveLimiter).
+	Rate RateStats
+}
+
+// RateStats are an AdaptiveLimiter's figures.
+type RateStats struct {
+	// Adaptive says the client's limiter adapts; the other fields are zero when it does not.
+	Adaptive bool
+	// Ceiling is the configured rate and Limit the rate at the time of the figures, in requests
+	// per second.
+	Ceiling, Limit float64
+	// Cuts are the times 429s lowered the rate; Restores the times the 429s turned out not to
+	// depend on the rate and it went back up.
+	Cuts, Restores int
+	// Baseline is the share of 429s found at rates the API accepted: those that do not depend on
+	// the rate.
+	Baseline float64
 }
 
 // Quarantined is an item of a page that cannot be kept as a transaction version: it has no

@@ -58,7 +58,16 @@ func NewRateLimitTransport(next http.RoundTripper, limiter Limiter) *RateLimitTr
 	return &RateLimitTransport{next: next, limiter: limiter}
 }
 
-// RoundTrip waits for the limiter (or the request's context) and sends the request.
+// answerObserver is a limiter that wants to know when each request it let go was sent and how
+// the API answered it (*AdaptiveLimiter).
+type answerObserver interface {
+	clock() time.Time
+	observe(sent time.Time, status int, asked time.Duration)
+}
+
+// RoundTrip waits for the limiter (or the request's context) and sends the request; a limiter that
+// observes answers (*AdaptiveLimiter) is told when the request was sent, the answer's status and
+// the wait its Retry-After asks for.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.limiter.Wait(req.Context()); err != nil {
 		if req.Body != nil {
@@ -66,7 +75,20 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		return nil, &limiterError{err: err}
 	}
-	return t.next.RoundTrip(req)
+	o, observes := t.limiter.(answerObserver)
+	if !observes {
+		return t.next.RoundTrip(req)
+	}
+	sent := o.clock()
+	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		asked := time.Duration(-1)
+		if wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), sent); ok {
+			asked = wait
+		}
+		o.observe(sent, resp.StatusCode, asked)
+	}
+	return resp, err
 }
 
 // limiterError is a wait for the rate limiter that failed: the context ended, or its deadline

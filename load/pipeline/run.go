@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,9 +147,9 @@ func run(ctx context.Context, j Job, plan extract.Plan, shard config.Shard) (Tal
 	}
 	j.Log.WithFields(logrus.Fields{
 		"outcome": rec.Outcome, "windows": t.Windows, "skipped": skipped, "pages": t.Pages,
-		"transactions": t.Records, "retries": stats.Retries, "throttled": stats.Throttled,
+		"transactions": t.Records, "requests": stats.Requests, "retries": stats.Retries, "throttled": stats.Throttled,
 		"unknown_fields": t.Unknown, "invalid": t.Invalid, "quarantined": t.Quarantined, "duration_s": rec.EndedAt.Sub(started).Seconds(),
-	}).Info("run ended")
+	}).WithFields(rateFields(stats.Rate)).Info("run ended")
 	return t, runErr
 }
 
@@ -193,6 +195,9 @@ func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records str
 	fmt.Fprintf(w, "  pages          %d\n", t.Pages)
 	fmt.Fprintf(w, "  requests       %d (%d retries, %d answered 429, %d 5xx, %d truncated or invalid; %s backing off)\n",
 		s.Requests, s.Retries, s.Throttled, s.ServerErrors, s.InvalidBodies, s.BackoffTotal.Round(time.Millisecond))
+	if line := rateLine(s.Rate); line != "" {
+		fmt.Fprintf(w, "  rate           %s\n", line)
+	}
 	if rss := PeakRSS(); rss > 0 {
 		fmt.Fprintf(w, "  peak RSS       %s\n", HumanBytes(rss))
 	}
@@ -225,4 +230,31 @@ func HumanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// rateFields are the run-ended log line's figures of an adaptive rate limiter: the rate it ended
+// at, how many times it cut and restored the rate, and the share of 429s it found whatever the
+// rate.
+func rateFields(r extract.RateStats) logrus.Fields {
+	if !r.Adaptive {
+		return nil
+	}
+	return logrus.Fields{
+		"rate": math.Round(r.Limit*100) / 100, "rate_ceiling": r.Ceiling, "rate_cuts": r.Cuts,
+		"rate_restores": r.Restores, "rate_baseline_429": math.Round(r.Baseline*10000) / 10000,
+	}
+}
+
+// rateLine is the summary's line on an adaptive rate limiter ("" when it never cut the rate).
+func rateLine(r extract.RateStats) string {
+	if !r.Adaptive || r.Cuts == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s requests/s at the end, of --rate %s (cut %d times on 429, back up %d times; %.1f%% of answers 429 whatever the rate)",
+		decimals2(r.Limit), decimals2(r.Ceiling), r.Cuts, r.Restores, 100*r.Baseline)
+}
+
+// decimals2 writes x with two decimals at most: 19.6, 1000.
+func decimals2(x float64) string {
+	return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
 }
