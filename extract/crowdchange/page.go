@@ -54,6 +54,12 @@ func (d *PageDecoder) DecodePage(body []byte) (*DecodedPage, error) {
 			return d.page(l), nil
 		}
 	}
+	return decodePageSlow(body)
+}
+
+// decodePageSlow decodes a page as the client did before it decoded pages in one pass: the
+// envelope (decodePage), then each item by itself (decodeItem). It tells why a page is not valid.
+func decodePageSlow(body []byte) (*DecodedPage, error) {
 	p, err := decodePage(body)
 	if err != nil {
 		return nil, err
