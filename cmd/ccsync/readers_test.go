@@ -70,11 +70,12 @@ func runCCSync(t *testing.T, args ...string) result {
 	return result{code: code, stdout: p.stdout.String(), stderr: p.stderr.String()}
 }
 
-// A slowed backfill of two months of the sandbox: about 60 requests at 6 per second, a commit
-// every 5 windows.
+// A slowed backfill of a month of the sandbox: about 35 requests at 2 per second, a commit every
+// 5 windows. It must outlast a few of the writer's holds of the file (up to 5 s each), or a reader
+// that waited out one hold may find the backfill over.
 func slowBackfillArgs(db, tmp string) []string {
 	return []string{"--sandbox", "--sandbox-seed", "3", "--sandbox-transactions", "300", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-01-31",
-		"--sandbox-rps", "6", "--rate", "6", "--burst", "1", "--duckdb", db, "--log-format", "json", "--log-level", "warn",
+		"--sandbox-rps", "2", "--rate", "2", "--burst", "1", "--duckdb", db, "--log-format", "json", "--log-level", "warn",
 		"backfill", "--from", "2025-01-01", "--to", "2025-01-31", "--batch-windows", "5", "--concurrency", "2", "--temp-dir", tmp}
 }
 
