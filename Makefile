@@ -40,7 +40,7 @@ test:
 
 ## bench: one table, side by side in one run: the floor (json.Valid), each stage on the same bytes,
 ## the whole run from a sandbox served by another process at two sizes (CPU/tx, tx/s, peak RSS,
-## file size) and the DuckDB peer (scripts/bench.sh; about five minutes).
+## file size) and the DuckDB peer (scripts/bench.sh; about two minutes).
 bench: build
 	scripts/bench.sh
 
