@@ -103,16 +103,14 @@ func (p *pipeline) run(ctx context.Context, windows []extract.Window) (Tally, er
 
 // commitBatches commits the full batches in the order they come, each with its windows'
 // checkpoints, and removes their files. It stops at the first failure: a later batch is never
-// committed past one that was not.
+// committed past one that was not. Its error cancels the run's context, which stops the fetchers,
+// and the builder, whose sends select on it, drops the batch it was handing over.
 func (p *pipeline) commitBatches(ctx context.Context, full <-chan *openBatch) (Tally, error) {
 	t := Tally{Rows: map[string]int64{}}
 	for b := range full {
 		err := p.commit(ctx, b, &t)
 		b.discard(p.log)
 		if err != nil {
-			for b := range full { // the builder stops once the run's context is cancelled
-				b.discard(p.log)
-			}
 			return t, err
 		}
 	}

@@ -281,7 +281,8 @@ func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
 	sink := &countingSink{failAfter: 2}
-	p := &pipeline{log: testLog(), source: newExampleFetcher(t, clock, time.Second, 1), sink: sink, mem: mem, runID: "run1", tempDir: dir,
+	f := newExampleFetcher(t, clock, time.Second, 1)
+	p := &pipeline{log: testLog(), source: f, sink: sink, mem: mem, runID: "run1", tempDir: dir,
 		concurrency: 3, policy: config.BatchPolicy{MaxWindows: 10, MaxTransactions: 1000, MaxAge: time.Hour}, now: clock.Now}
 	tl, err := p.run(context.Background(), windows)
 	if err == nil || !errorsContains(err, "loading transactions: job ccsync-x-transactions-1") {
@@ -289,6 +290,11 @@ func TestPipelineCommitFailureStopsTheRun(t *testing.T) {
 	}
 	if tl.Windows != 20 || sink.commits != 2 {
 		t.Errorf("committed %d windows in %d batches, want 20 in 2", tl.Windows, sink.commits)
+	}
+	// The failed third batch stops the fetching: at most the fourth batch's windows and the
+	// fetchers' (3 fetching, 3 waiting) follow it, never the rest of the range.
+	if f.calls > 46 {
+		t.Errorf("%d of %d windows fetched after the third batch failed; want at most 46", f.calls, len(windows))
 	}
 	assertEmptyDir(t, dir)
 }
