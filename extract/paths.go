@@ -174,14 +174,23 @@ func (w *walker) value(depth int) error {
 	}
 }
 
-func (w *walker) object(depth int, kind pathKind) error {
-	w.i++ // '{'
+// empty steps over the opening bracket at w.i and reports whether the object or list is empty
+// (closer follows, and is stepped over too): an empty one at an unknown path is a leaf, reported.
+func (w *walker) empty(closer byte, kind pathKind) bool {
+	w.i++
 	w.space()
-	if w.i < len(w.data) && w.data[w.i] == '}' {
+	if w.i < len(w.data) && w.data[w.i] == closer {
 		w.i++
 		if kind == unknownPath {
 			w.report()
 		}
+		return true
+	}
+	return false
+}
+
+func (w *walker) object(depth int, kind pathKind) error {
+	if w.empty('}', kind) {
 		return nil
 	}
 	base := len(w.path)
@@ -228,13 +237,7 @@ func (w *walker) object(depth int, kind pathKind) error {
 }
 
 func (w *walker) array(depth int, kind pathKind) error {
-	w.i++ // '['
-	w.space()
-	if w.i < len(w.data) && w.data[w.i] == ']' {
-		w.i++
-		if kind == unknownPath {
-			w.report()
-		}
+	if w.empty(']', kind) {
 		return nil
 	}
 	base := len(w.path)
