@@ -6,9 +6,11 @@
 // (bq-project: ...) and, upper-cased with CCSYNC_ in front and dashes as underscores, the
 // environment variable (CCSYNC_BQ_PROJECT). Flags win over the environment, the environment over
 // the file. Flags are pflag's (--name value, --name=value, a switch alone is true): RegisterGlobal
-// defines the settings of every verb (the root command's), RegisterVerb a verb's own. The API key
-// is the exception: it comes only from CROWDCHANGE_API_KEY or the file named by --api-key-file,
-// never from the config file or a flag, and it is never printed.
+// defines the settings of every verb (the root command's), RegisterVerb a verb's own. The API
+// credentials are the exception: they come only from the file named by --api-key-file or the
+// platform's environment variables (CROWDCHANGE_API_KEY; DONATELY_API_TOKEN with --source
+// donately; CROWDTILT_API_KEY and CROWDTILT_API_SECRET with --source crowdtilt), never from the
+// config file or a flag, and they are never printed.
 package config
 
 import (
@@ -23,11 +25,13 @@ type Config struct {
 	// File is the YAML config file (--config); "" for none.
 	File string
 
-	// Source is the platform a run copies from: SourceCrowdChange (default) or SourceDonately.
+	// Source is the platform a run copies from: SourceCrowdChange (default), SourceDonately or
+	// SourceCrowdtilt.
 	Source string
 
 	API       API
 	Donately  Donately
+	Crowdtilt Crowdtilt
 	Warehouse Warehouse
 	DuckDB    DuckDB
 	BigQuery  BigQuery
@@ -44,6 +48,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.API.SetDefaults()
 	c.Donately.SetDefaults()
+	c.Crowdtilt.SetDefaults()
 	c.Warehouse.SetDefaults()
 	c.DuckDB.SetDefaults()
 	c.BigQuery.SetDefaults()
@@ -57,15 +62,16 @@ func (c *Config) SetDefaults() {
 const (
 	SourceCrowdChange = "crowdchange"
 	SourceDonately    = "donately"
+	SourceCrowdtilt   = "crowdtilt"
 )
 
 // ValidateSource checks --source.
 func (c *Config) ValidateSource() error {
 	switch c.Source {
-	case SourceCrowdChange, SourceDonately:
+	case SourceCrowdChange, SourceDonately, SourceCrowdtilt:
 		return nil
 	}
-	return fmt.Errorf("source: %q is not crowdchange or donately", c.Source)
+	return fmt.Errorf("source: %q is not crowdchange, donately or crowdtilt", c.Source)
 }
 
 // Warehouse picks the warehouse.

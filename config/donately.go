@@ -3,9 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
-	"unicode"
 )
 
 // DonatelyTokenEnv is the only environment variable the Donately API token is read from (besides
@@ -46,14 +44,8 @@ func (d Donately) Validate() error {
 	if _, err := d.BaseURL(); err != nil {
 		errs = append(errs, err)
 	}
-	tok := d.Token.Reveal()
-	switch {
-	case tok == "":
-		errs = append(errs, fmt.Errorf("donately token: not set (%s or --api-key-file)", DonatelyTokenEnv))
-	case strings.ContainsRune(tok, ':'):
-		errs = append(errs, errors.New("donately token: contains a colon, which HTTP Basic authentication cannot carry in a user name"))
-	case strings.IndexFunc(tok, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
-		errs = append(errs, errors.New("donately token: contains white space or control characters"))
+	if err := checkBasicCredential("donately token", d.Token, DonatelyTokenEnv+" or --api-key-file", true); err != nil {
+		errs = append(errs, err)
 	}
 	if err := validDonatelyAccount(d.Account); err != nil {
 		errs = append(errs, err)
@@ -81,30 +73,7 @@ func validDonatelyAccount(a string) error {
 // is API's: https, or plain http to a loopback address only, so that the token never crosses a
 // network in clear.
 func (d Donately) BaseURL() (string, error) {
-	raw := d.URL
-	if raw == "" {
-		raw = DefaultDonatelyURL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("api-url: %q is not an absolute URL", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		// Not quoted: a user part may hold a credential.
-		return "", errors.New("api-url: no user, query or fragment allowed in the base URL")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("api-url: plain http is refused for %s: the API token must not cross a network in clear (use https, or a loopback address)", u.Hostname())
-		}
-	default:
-		return "", fmt.Errorf("api-url: scheme %q is not http or https", u.Scheme)
-	}
-	base := strings.TrimRight(raw, "/")
-	base = strings.TrimSuffix(base, "/v2")
-	return strings.TrimRight(base, "/"), nil
+	return platformBaseURL(d.URL, DefaultDonatelyURL, "/v2", "API token")
 }
 
 // ReadToken reads the token into d.Token: from the file TokenFile names when set (white space
@@ -112,19 +81,13 @@ func (d Donately) BaseURL() (string, error) {
 // name the setting and the file, never the token.
 func (d *Donately) ReadToken(src Source) error {
 	if d.TokenFile != "" {
-		b, err := src.ReadFile(d.TokenFile)
+		tok, err := readKeyFile(src, d.TokenFile)
 		if err != nil {
-			return fmt.Errorf("api-key-file: %w", err)
-		}
-		tok := strings.TrimSpace(string(b))
-		if tok == "" {
-			return fmt.Errorf("api-key-file: %s is empty", d.TokenFile)
+			return err
 		}
 		d.Token = Secret(tok)
 		return nil
 	}
-	if v, ok := src.Getenv(DonatelyTokenEnv); ok {
-		d.Token = Secret(strings.TrimSpace(v))
-	}
+	readEnvSecret(src, DonatelyTokenEnv, &d.Token)
 	return nil
 }

@@ -44,12 +44,12 @@ var (
 // registry lists every setting, in the order --help shows them.
 var registry = []setting{
 	{name: "config", usage: "YAML config file (default ./ccsync.yaml when present)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.File) }},
-	{name: "source", usage: "the platform to copy from: crowdchange or donately", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Source) }},
+	{name: "source", usage: "the platform to copy from: crowdchange, donately or crowdtilt", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Source) }},
 	{name: "donately-account", usage: "Donately: the account to read (act_...; sent as Donately-Account)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Donately.Account) }},
 	// API
 	{name: "api-url", usage: "API base URL (overrides --region; plain http only to a loopback address)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.URL) }},
 	{name: "region", usage: "API region: us, ca or dev", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.Region) }},
-	{name: "api-key-file", usage: "file holding the API key or token (else " + APIKeyEnv + ", or " + DonatelyTokenEnv + " with --source donately)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.KeyFile) }},
+	{name: "api-key-file", usage: "file holding the API key or token (else " + APIKeyEnv + ", or " + DonatelyTokenEnv + " with --source donately), or key:secret with --source crowdtilt (else " + CrowdtiltKeyEnv + " and " + CrowdtiltSecretEnv + ")", value: func(c *Config) pflag.Value { return (*stringValue)(&c.API.KeyFile) }},
 	{name: "rate", usage: "requests per second to the API at most (lower while the API's 429s show a lower limit)", value: func(c *Config) pflag.Value { return (*floatValue)(&c.API.Rate) }},
 	{name: "burst", usage: "request burst to the API", value: func(c *Config) pflag.Value { return (*intValue)(&c.API.Burst) }},
 	{name: "page-size", usage: "transactions per API page (limit, 1..100)", value: func(c *Config) pflag.Value { return (*intValue)(&c.API.PageSize) }},
@@ -195,7 +195,7 @@ const DefaultFile = "ccsync.yaml"
 // hold the root's persistent flags too) with the environment and the config file:
 // every flag not set on the command line takes its value from CCSYNC_<NAME> if set, else from the
 // file's key <name> if present. Unknown keys in the file and bad values are errors naming the key.
-// Then it reads the API key (CROWDCHANGE_API_KEY or --api-key-file) into c.API.Key. It returns
+// Then it reads the --source's API credentials (readKey). It returns
 // the names of the settings given by any source (the others keep their defaults).
 func Resolve(fs *pflag.FlagSet, c *Config, src Source) (map[string]bool, error) {
 	known := map[string]bool{}
@@ -266,30 +266,35 @@ func (c *Config) fileName() string {
 	return c.File
 }
 
+// readKey reads the --source's API credentials: the CrowdChange key into c.API.Key (from
+// --api-key-file, else CROWDCHANGE_API_KEY), the Donately token into c.Donately.Token
+// (Donately.ReadToken), or the Crowdtilt key and secret into c.Crowdtilt (Crowdtilt.ReadCredentials).
+// Donately and Crowdtilt share --api-url and --api-key-file with CrowdChange: readKey copies them
+// into their sections.
 func (c *Config) readKey(src Source) error {
-	if c.Source == SourceDonately {
-		// Donately shares --api-url and --api-key-file; its token comes from DONATELY_API_TOKEN.
+	switch c.Source {
+	case SourceDonately:
 		if c.API.URL != "" {
 			c.Donately.URL = c.API.URL
 		}
 		c.Donately.TokenFile = c.API.KeyFile
 		return c.Donately.ReadToken(src)
+	case SourceCrowdtilt:
+		if c.API.URL != "" {
+			c.Crowdtilt.URL = c.API.URL
+		}
+		c.Crowdtilt.KeyFile = c.API.KeyFile
+		return c.Crowdtilt.ReadCredentials(src)
 	}
 	if c.API.KeyFile != "" {
-		b, err := src.ReadFile(c.API.KeyFile)
+		key, err := readKeyFile(src, c.API.KeyFile)
 		if err != nil {
-			return fmt.Errorf("api-key-file: %w", err)
-		}
-		key := strings.TrimSpace(string(b))
-		if key == "" {
-			return fmt.Errorf("api-key-file: %s is empty", c.API.KeyFile)
+			return err
 		}
 		c.API.Key = Secret(key)
 		return nil
 	}
-	if v, ok := src.Getenv(APIKeyEnv); ok {
-		c.API.Key = Secret(strings.TrimSpace(v))
-	}
+	readEnvSecret(src, APIKeyEnv, &c.API.Key)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/sirupsen/logrus"
 )
@@ -49,16 +50,20 @@ type Client struct {
 	redact    func(s string) string
 }
 
-// NewClient returns a client for the API cfg describes. Unset fields of cfg take their defaults;
-// cfg must then be valid (a key and a secret, https or a loopback http URL, the shared HTTP
-// settings). log (nil: discarded) receives the client's lines: ids, pages, counts and field names,
-// never a record's values or a credential.
-func NewClient(cfg Config, log *logrus.Entry, opts ...extract.Option) (*Client, error) {
+// NewClient returns a client for the API cfg describes. Unset fields of cfg and api take their
+// defaults; cfg must then be valid (a key and a secret, https or a loopback http URL), and so must
+// api's HTTP settings (rate, burst, timeout, attempts, backoff), which are shared with the other
+// platforms; api's CrowdChange key, region, URL and page size are not used. log (nil: discarded)
+// receives the client's lines: ids, pages, counts and field names, never a record's values or a
+// credential.
+func NewClient(cfg config.Crowdtilt, api config.API, log *logrus.Entry, opts ...extract.Option) (*Client, error) {
 	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
+	api.SetDefaults()
+	hcfg := extract.HTTPConfigOf(platform, api)
+	if err := errors.Join(cfg.Validate(), hcfg.Validate()); err != nil {
 		return nil, fmt.Errorf("configuring the Crowdtilt client: %w", err)
 	}
-	base, err := cfg.Base()
+	base, err := cfg.BaseURL()
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Crowdtilt client: %w", err)
 	}
@@ -67,7 +72,6 @@ func NewClient(cfg Config, log *logrus.Entry, opts ...extract.Option) (*Client, 
 		l.SetOutput(io.Discard)
 		log = logrus.NewEntry(l)
 	}
-	hcfg := extract.HTTPConfigOf(platform, cfg.API)
 	hcfg.ValidateBody = decodeBody
 	h, err := extract.NewHTTP(hcfg, log, opts...)
 	if err != nil {

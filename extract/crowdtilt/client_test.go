@@ -174,7 +174,7 @@ func TestErrorFormats(t *testing.T) {
 			if got := len(h.api.requests()); got != tt.wantRequests {
 				t.Errorf("%d requests, want %d", got, tt.wantRequests)
 			}
-			if tt.forbidden && (!strings.Contains(err.Error(), crowdtilt.KeyEnv) || !strings.Contains(err.Error(), crowdtilt.SecretEnv)) {
+			if tt.forbidden && (!strings.Contains(err.Error(), config.CrowdtiltKeyEnv) || !strings.Contains(err.Error(), config.CrowdtiltSecretEnv)) {
 				t.Errorf("a refused key's error %q does not say where the credentials come from", err)
 			}
 			if !strings.HasPrefix(err.Error(), "listing campaigns: reading page 1: ") {
@@ -458,23 +458,23 @@ func TestNewClientRefusesABadConfiguration(t *testing.T) {
 	good := testConfig("https://api.example.org")
 	tests := []struct {
 		name string
-		edit func(*crowdtilt.Config)
+		edit func(*config.Crowdtilt, *config.API)
 		want string
 	}{
-		{"no key", func(c *crowdtilt.Config) { c.Key = "" }, crowdtilt.KeyEnv},
-		{"no secret", func(c *crowdtilt.Config) { c.Secret = "" }, crowdtilt.SecretEnv},
-		{"a colon in the key", func(c *crowdtilt.Config) { c.Key = "a:bcdefgh" }, "colon"},
-		{"a space in the secret", func(c *crowdtilt.Config) { c.Secret = "abc defgh" }, "white space"},
-		{"plain http elsewhere", func(c *crowdtilt.Config) { c.BaseURL = "http://api.example.org" }, "plain http"},
-		{"a user in the URL", func(c *crowdtilt.Config) { c.BaseURL = "https://" + testKey + ":x@api.example.org" }, "no user"},
-		{"not a URL", func(c *crowdtilt.Config) { c.BaseURL = "api.example.org" }, "absolute"},
-		{"a bad rate", func(c *crowdtilt.Config) { c.API.Rate = -1 }, "rate"},
+		{"no key", func(c *config.Crowdtilt, _ *config.API) { c.Key = "" }, config.CrowdtiltKeyEnv},
+		{"no secret", func(c *config.Crowdtilt, _ *config.API) { c.Secret = "" }, config.CrowdtiltSecretEnv},
+		{"a colon in the key", func(c *config.Crowdtilt, _ *config.API) { c.Key = "a:bcdefgh" }, "colon"},
+		{"a space in the secret", func(c *config.Crowdtilt, _ *config.API) { c.Secret = "abc defgh" }, "white space"},
+		{"plain http elsewhere", func(c *config.Crowdtilt, _ *config.API) { c.URL = "http://api.example.org" }, "plain http"},
+		{"a user in the URL", func(c *config.Crowdtilt, _ *config.API) { c.URL = "https://" + testKey + ":x@api.example.org" }, "no user"},
+		{"not a URL", func(c *config.Crowdtilt, _ *config.API) { c.URL = "api.example.org" }, "absolute"},
+		{"a bad rate", func(_ *config.Crowdtilt, a *config.API) { a.Rate = -1 }, "rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := good
-			tt.edit(&cfg)
-			_, err := crowdtilt.NewClient(cfg, nil)
+			cfg, api := good, testAPI()
+			tt.edit(&cfg, &api)
+			_, err := crowdtilt.NewClient(cfg, api, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to name %q", err, tt.want)
 			}
@@ -483,27 +483,10 @@ func TestNewClientRefusesABadConfiguration(t *testing.T) {
 			}
 		})
 	}
-	for base, want := range map[string]string{
-		"":                            crowdtilt.DefaultBaseURL,
-		"https://api.example.org/v1/": "https://api.example.org",
-		"http://127.0.0.1:8080/":      "http://127.0.0.1:8080",
-		"http://localhost:1/v1":       "http://localhost:1",
-	} {
-		cfg := crowdtilt.Config{BaseURL: base}
-		cfg.SetDefaults()
-		if got, err := cfg.Base(); err != nil || got != want {
-			t.Errorf("Base(%q) = %q, %v; want %q", base, got, err, want)
-		}
+	// Unset fields take their defaults: the default URL, and the shared HTTP settings.
+	if _, err := crowdtilt.NewClient(config.Crowdtilt{Key: testKey, Secret: testSecret}, config.API{}, nil); err != nil {
+		t.Errorf("defaults: %v", err)
 	}
-	cfg := crowdtilt.Config{Key: testKey, Secret: testSecret}
-	if s := fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg); strings.Contains(s, testKey) || strings.Contains(s, testSecret) {
-		t.Errorf("formatting a Config prints a credential: %s", s)
-	}
-	cfg.SetDefaults()
-	if cfg.BaseURL != crowdtilt.DefaultBaseURL || cfg.API.MaxAttempts == 0 || cfg.Validate() != nil {
-		t.Errorf("defaults: %+v, %v", cfg, cfg.Validate())
-	}
-	_ = config.Secret("")
 }
 
 func TestDecimalString(t *testing.T) {

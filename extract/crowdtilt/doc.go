@@ -8,8 +8,12 @@
 //
 // # Access
 //
-// The base URL is the only one the seed documents, https://api-sandbox.crowdtilt.com
-// (DefaultBaseURL; --api-url overrides it; a trailing /v1 is dropped, requests add /v1/…). Every
+// NewClient takes its configuration from package config: config.Crowdtilt (the base URL, the key
+// and the secret) and config.API (the HTTP settings every platform of a run shares). The base URL
+// is the only one the seed documents, https://api-sandbox.crowdtilt.com
+// (config.DefaultCrowdtiltURL; --api-url overrides it; a trailing /v1 is dropped, requests add
+// /v1/…). The key and the secret come from CROWDTILT_API_KEY and CROWDTILT_API_SECRET, or from
+// the file --api-key-file names, which holds key:secret (config.Crowdtilt.ReadCredentials). Every
 // request carries "Authorization: Basic base64(key:secret)" (HTTP Basic, the seed's only
 // authentication), "Accept: application/json" and the User-Agent "ccsync/<version>". Client.Check
 // makes one cheap request (the first campaign) so that wrong credentials or a wrong URL stop a

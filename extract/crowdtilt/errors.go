@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 )
 
@@ -59,7 +60,7 @@ func (e *APIError) Error() string {
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		b.WriteString(": the API refused the key or secret; check " + KeyEnv + " and " + SecretEnv)
+		b.WriteString(": the API refused the key or secret; check " + config.CrowdtiltKeyEnv + " and " + config.CrowdtiltSecretEnv)
 	case http.StatusNotFound:
 		b.WriteString(": no such resource (a wrong --api-url, or an id the API does not know)")
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdtilt"
 )
 
@@ -30,7 +31,7 @@ func Example() {
 	}))
 	defer api.Close()
 
-	client, err := crowdtilt.NewClient(crowdtilt.Config{BaseURL: api.URL, Key: "example-key", Secret: "example-secret"}, nil)
+	client, err := crowdtilt.NewClient(config.Crowdtilt{URL: api.URL, Key: "example-key", Secret: "example-secret"}, config.API{}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -177,7 +177,7 @@ func quiet(sleeps *sleepRecorder) []extract.Option {
 func newHarness(t *testing.T, answer func(int, *http.Request) reply, opts ...extract.Option) *harness {
 	t.Helper()
 	h := &harness{api: newFakeAPI(t, answer), sleeps: &sleepRecorder{}, logs: newLogs()}
-	c, err := crowdtilt.NewClient(testConfig(h.api.URL), h.logs.entry, append(quiet(h.sleeps), opts...)...)
+	c, err := crowdtilt.NewClient(testConfig(h.api.URL), testAPI(), h.logs.entry, append(quiet(h.sleeps), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,10 +185,14 @@ func newHarness(t *testing.T, answer func(int, *http.Request) reply, opts ...ext
 	return h
 }
 
-// testConfig is a client's configuration: 4 attempts, no real waits (the sleeper returns at once).
-func testConfig(u string) crowdtilt.Config {
-	return crowdtilt.Config{BaseURL: u, Key: testKey, Secret: testSecret,
-		API: config.API{Rate: 1000, Burst: 10, Timeout: 5 * time.Second, MaxAttempts: 4, BackoffBase: time.Second, BackoffMax: 8 * time.Second}}
+// testConfig is a client's configuration: the API at u, with the test credentials.
+func testConfig(u string) config.Crowdtilt {
+	return config.Crowdtilt{URL: u, Key: testKey, Secret: testSecret}
+}
+
+// testAPI is a client's HTTP settings: 4 attempts, no real waits (the sleeper returns at once).
+func testAPI() config.API {
+	return config.API{Rate: 1000, Burst: 10, Timeout: 5 * time.Second, MaxAttempts: 4, BackoffBase: time.Second, BackoffMax: 8 * time.Second}
 }
 
 // paymentJSON is a payment as the API answers it (the seed's shape), with its card token.

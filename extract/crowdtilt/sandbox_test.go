@@ -38,7 +38,7 @@ func (c *settableClock) Add(d time.Duration) { c.unix.Add(int64(d / time.Second)
 // sandboxClient is a client of a sandbox started by startSandbox that never sleeps.
 func sandboxClient(t *testing.T, url string, l *logs) *crowdtilt.Client {
 	t.Helper()
-	c, err := crowdtilt.NewClient(testConfig(url), l.entry, quiet(&sleepRecorder{})...)
+	c, err := crowdtilt.NewClient(testConfig(url), testAPI(), l.entry, quiet(&sleepRecorder{})...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,12 +423,12 @@ func TestChangesFoundByHash(t *testing.T) {
 func TestWrongCredentials(t *testing.T) {
 	t.Parallel()
 	sb, url := startSandbox(t, crowdtilttest.Options{Seed: 10, Campaigns: 3, Payments: 30, Now: func() time.Time { return later }})
-	for _, cfg := range []crowdtilt.Config{
-		{BaseURL: url, Key: testKey, Secret: "another_secret_123"},
-		{BaseURL: url, Key: "another_key_123", Secret: testSecret},
+	for _, cfg := range []config.Crowdtilt{
+		{URL: url, Key: testKey, Secret: "another_secret_123"},
+		{URL: url, Key: "another_key_123", Secret: testSecret},
 	} {
 		l := newLogs()
-		c, err := crowdtilt.NewClient(cfg, l.entry, quiet(&sleepRecorder{})...)
+		c, err := crowdtilt.NewClient(cfg, config.API{}, l.entry, quiet(&sleepRecorder{})...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,11 +447,10 @@ func TestWrongCredentials(t *testing.T) {
 				t.Errorf("%d requests, want 1", n)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, crowdtilt.KeyEnv) || strings.Contains(msg, "another_") || strings.Contains(msg, testSecret) ||
+			if !strings.Contains(msg, config.CrowdtiltKeyEnv) || strings.Contains(msg, "another_") || strings.Contains(msg, testSecret) ||
 				strings.Contains(l.all(), "another_") {
 				t.Errorf("error %q", msg)
 			}
 		}
 	}
-	_ = config.Secret("")
 }
