@@ -21,6 +21,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/schemas"
 	"github.com/ccsync/ccsync/schemas/crowdchange"
+	_ "github.com/ccsync/ccsync/schemas/crowdtilt"
 	_ "github.com/ccsync/ccsync/schemas/donately" // every source's tables, as the binary has them
 )
 

@@ -392,6 +392,24 @@ type Flattening struct {
 	// table by table; a table with a DecodeError column comes last, as it reports what could not
 	// be stored in the others.
 	Tables []Table
+	// Embedded are the JSON paths (from the record) of objects that are other records, versioned
+	// in their own tables (a Crowdtilt payment's campaign and user): their leaves are not the
+	// record's unknown fields, though only the columns the tables declare (their ids) are kept
+	// of them in the record's rows. The record's raw JSON keeps them whole.
+	Embedded []string
+}
+
+// KnownLeaves are the JSON paths of f that are not unknown fields, sorted: every leaf of PathMap,
+// and the Embedded objects (whose whole subtree is known).
+func (f Flattening) KnownLeaves() []string {
+	m := f.PathMap()
+	out := make([]string, 0, len(m)+len(f.Embedded))
+	for _, mp := range m {
+		out = append(out, mp.JSONPath)
+	}
+	out = append(out, f.Embedded...)
+	sort.Strings(out)
+	return out
 }
 
 // PathMap returns the JSON-path → column map of f: every leaf its tables' row sources name and its
@@ -432,6 +450,11 @@ func (f Flattening) Check() error {
 	for _, p := range []string{f.Key, f.Date} {
 		if p != "" && !validPath(p, false) {
 			return fmt.Errorf("schemas: the %s flattening: bad record path %q", f.Record, p)
+		}
+	}
+	for _, p := range f.Embedded {
+		if !validPath(p, false) {
+			return fmt.Errorf("schemas: the %s flattening: bad embedded record path %q", f.Record, p)
 		}
 	}
 	homes := map[string]Mapping{}

@@ -33,6 +33,9 @@ type Stats struct {
 	Invalid int
 	// Quarantined is the number of quarantine rows added (items without a readable id).
 	Quarantined int
+	// Unchanged is the number of records read that had not changed since their current version,
+	// so that no version was appended (sources that append changes only: Crowdtilt).
+	Unchanged int
 }
 
 // quarantineRows fills the quarantine table. It is not a Flattener's: its rows are not made from

@@ -58,9 +58,9 @@ func (x *Flattener[T]) AddDecoded(rec *T, raw []byte, decodeErr error, unknown e
 	x.e.add(unsafe.Pointer(rec), raw, decodeErr, unknown, m)
 }
 
-// Leaves are the JSON paths of the leaves that have a home in the flattening, sorted: what a
-// client is given (extract.WithKnownLeaves) to find the unknown fields while it decodes.
-func Leaves(f schemas.Flattening) []string { return homes(f.PathMap()) }
+// Leaves are the JSON paths of the leaves that have a home in the flattening, and of its embedded
+// records (schemas.Flattening.KnownLeaves), sorted: what a client is given (extract.WithKnownLeaves) to find the unknown fields while it decodes.
+func Leaves(f schemas.Flattening) []string { return f.KnownLeaves() }
 
 // Len is the number of records added since the last NewRecords.
 func (x *Flattener[T]) Len() int { return x.e.added }
@@ -230,7 +230,7 @@ func newEngine(mem memory.Allocator, f schemas.Flattening, model reflect.Type) (
 	if model.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("transform: the %s model %s is not a struct", f.Record, model)
 	}
-	e := &engine{known: Classify(f.PathMap()), stats: Stats{Rows: map[string]int64{}}}
+	e := &engine{known: extract.ClassifyPaths(f.KnownLeaves()), stats: Stats{Rows: map[string]int64{}}}
 	for _, def := range f.Tables {
 		t, err := e.planTable(mem, f, def, model)
 		if err != nil {

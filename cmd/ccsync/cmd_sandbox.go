@@ -10,6 +10,7 @@ import (
 
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
+	"github.com/ccsync/ccsync/extract/crowdtilt/crowdtilttest"
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
 )
 
@@ -18,7 +19,8 @@ func cmdSandbox(ctx context.Context, inv *invocation) error {
 	var handler http.Handler
 	var from, to time.Time
 	var hint func(url string) string
-	if inv.cfg.Source == config.SourceDonately {
+	switch inv.cfg.Source {
+	case config.SourceDonately:
 		if inv.cfg.Donately.Account == "" {
 			inv.cfg.Donately.Account = donatelytest.DefaultAccount
 		}
@@ -31,7 +33,17 @@ func cmdSandbox(ctx context.Context, inv *invocation) error {
 			return fmt.Sprintf("Donately sandbox API on %s (token %q, account %s, %d donations)\n  export %s=%s\n  ccsync --source donately --donately-account %s --api-url %s",
 				url, opts.Token, opts.Account, opts.Donations, config.DonatelyTokenEnv, opts.Token, opts.Account, url)
 		}
-	} else {
+	case config.SourceCrowdtilt:
+		opts, err := inv.crowdtiltSandboxOptions()
+		if err != nil {
+			return err
+		}
+		handler, from, to = crowdtilttest.New(opts), opts.From, opts.To
+		hint = func(url string) string {
+			return fmt.Sprintf("Crowdtilt sandbox API on %s (key %q, secret %q, %d campaigns, %d payments)\n  export %s=%s %s=%s\n  ccsync --source crowdtilt --api-url %s",
+				url, opts.Key, opts.Secret, opts.Campaigns, opts.Payments, config.CrowdtiltKeyEnv, opts.Key, config.CrowdtiltSecretEnv, opts.Secret, url)
+		}
+	default:
 		opts, err := inv.sandboxOptions()
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/ccsync/ccsync/extract/crowdchange/crowdchangetest"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/load/verify"
 )
 
 // apiClient builds the API client: against the in-process sandbox with --sandbox, else the
@@ -128,6 +129,13 @@ func (inv *invocation) connect(ctx context.Context, verifying bool) (platform, s
 			inv.log.WithError(err).Warn("closing the warehouse")
 		}
 	})
+	if d, ok := client.(changeDetector); ok {
+		wh, err := verify.WarehouseOf(sink)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.CompareWith(wh)
+	}
 	return client, sink, nil
 }
 

@@ -50,6 +50,9 @@ type Tally struct {
 	Unknown     int
 	Invalid     int
 	Quarantined int
+	// Unchanged counts the records read that had not changed since their current version (a
+	// ChangeDetector source's): Records - Unchanged versions were appended.
+	Unchanged int
 }
 
 func (p *pipeline) run(ctx context.Context, windows []extract.Window) (Tally, error) {
@@ -228,6 +231,7 @@ func (p *pipeline) buildLoop(ctx context.Context, results <-chan extract.WindowF
 		t.Unknown += after.UnknownFields - before.UnknownFields
 		t.Invalid += after.Invalid - before.Invalid
 		t.Quarantined += after.Quarantined - before.Quarantined
+		t.Unchanged += after.Unchanged - before.Unchanged
 		open.batch.AddCheckpoint(load.Checkpoint{
 			Source:        p.source.Name(),
 			Stream:        string(counts.Window.Stream),

@@ -73,11 +73,14 @@ var _ Source = (*exampleFetcher)(nil)
 
 func (f *exampleFetcher) Name() string    { return crowdchangeschema.Name }
 func (f *exampleFetcher) Records() string { return "transactions" }
-func (f *exampleFetcher) PlanBackfill(r config.Run) (extract.Plan, error) {
+func (f *exampleFetcher) PlanBackfill(_ context.Context, r config.Run) (extract.Plan, error) {
 	ws, err := extract.PlanDateWindows(r.From, r.RangeEnd(), r.Window)
 	return extract.Plan{Windows: ws, From: r.From, To: r.RangeEnd()}, err
 }
-func (f *exampleFetcher) PlanSync([]load.Checkpoint, config.Run, time.Time) (extract.Plan, error) {
+func (f *exampleFetcher) PlanSync(context.Context, []load.Checkpoint, config.Run, time.Time) (extract.Plan, error) {
+	if f.fail != nil {
+		return extract.Plan{}, PlanFetchError{f.fail} // as a source that reads its API to plan
+	}
 	return extract.Plan{}, errors.New("the example source does not sync")
 }
 func (f *exampleFetcher) Stats() extract.Stats    { return extract.Stats{} }
@@ -391,8 +394,51 @@ func TestUnknownFieldsAreCountedNotFatal(t *testing.T) {
 		t.Errorf("transactions %d, unknown fields %d (want 2 per transaction), invalid %d, raw rows %d", tl.Records, tl.Unknown, tl.Invalid, tl.Rows[crowdchangeschema.RawTransactions])
 	}
 	var out strings.Builder
-	printSummary(&out, load.Run{Source: "crowdchange", RunID: "run1", Verb: "backfill", Outcome: "done"}, tl, extract.Stats{}, "transactions", 4, 0)
+	printSummary(&out, load.Run{Source: "crowdchange", RunID: "run1", Verb: "backfill", Outcome: "done"}, tl, extract.Stats{}, "transactions", 4, 0, false)
 	if !strings.Contains(out.String(), "8 unknown fields") {
 		t.Errorf("the summary does not count them:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "changed") {
+		t.Errorf("the summary of a source that appends every version counts changes:\n%s", out.String())
+	}
+}
+
+// TestPlanErrors: a planning error is a UsageError, unless the source failed to read its API to
+// plan, whose error keeps its class (refused credentials stay extract.ErrForbidden).
+func TestPlanErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		fail      error
+		usage     bool
+		forbidden bool
+	}{
+		{name: "a mistake in the job", usage: true},
+		{name: "refused credentials while planning", fail: fmt.Errorf("listing campaigns: %w", extract.ErrForbidden), forbidden: true},
+		{name: "an API that kept failing", fail: errors.New("listing campaigns: 503")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			f := newExampleFetcher(t, clock, time.Second, 1)
+			f.fail = tc.fail
+			_, err := Sync(t.Context(), Job{Verb: "sync", Source: f, Sink: &countingSink{}, Log: testLog(), Now: clock.Now})
+			var usage UsageError
+			if err == nil || errors.As(err, &usage) != tc.usage || errors.Is(err, extract.ErrForbidden) != tc.forbidden {
+				t.Errorf("Sync: %v (a usage error: %v, want %v; forbidden: want %v)", err, errors.As(err, &usage), tc.usage, tc.forbidden)
+			}
+		})
+	}
+}
+
+// TestSummaryOfChangesOnly: a source that appends changed records only gets a line saying how
+// many of the records read changed.
+func TestSummaryOfChangesOnly(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	tl := Tally{Records: 120, Unchanged: 100}
+	printSummary(&out, load.Run{Source: "crowdtilt", RunID: "run1", Verb: "sync", Outcome: "done"}, tl, extract.Stats{}, "records", 4, 0, true)
+	if want := "changed        20 of the 120 read (a new version appended); 100 unchanged since their current version"; !strings.Contains(out.String(), want) {
+		t.Errorf("the summary lacks %q:\n%s", want, out.String())
 	}
 }

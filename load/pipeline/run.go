@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -46,9 +47,9 @@ func Backfill(ctx context.Context, j Job) (Tally, error) {
 	if err := j.Run.ValidateRange(); err != nil {
 		return Tally{}, UsageError{err}
 	}
-	plan, err := j.Source.PlanBackfill(j.Run)
+	plan, err := j.Source.PlanBackfill(ctx, j.Run)
 	if err != nil {
-		return Tally{}, UsageError{err}
+		return Tally{}, planError(err)
 	}
 	shard, err := ShardFromEnv(j.Run.Shard, j.Getenv)
 	if err != nil {
@@ -68,9 +69,9 @@ func Sync(ctx context.Context, j Job) (Tally, error) {
 	if err != nil {
 		return Tally{}, err
 	}
-	plan, err := j.Source.PlanSync(cps, j.Run, j.Now())
+	plan, err := j.Source.PlanSync(ctx, cps, j.Run, j.Now())
 	if err != nil {
-		return Tally{}, UsageError{err}
+		return Tally{}, planError(err)
 	}
 	j.Log.WithFields(plan.Fields).Info("sync planned")
 	return run(ctx, j, plan, config.Shard{})
@@ -91,6 +92,23 @@ type UsageError struct{ Err error }
 
 func (e UsageError) Error() string { return e.Err.Error() }
 func (e UsageError) Unwrap() error { return e.Err }
+
+// PlanFetchError is a source's failure to read its API while it plans (Crowdtilt lists its
+// campaigns to plan a walk): it keeps the API error's class (refused credentials, a wrong URL,
+// an API that kept failing), unlike the other planning errors, which are UsageErrors.
+type PlanFetchError struct{ Err error }
+
+func (e PlanFetchError) Error() string { return e.Err.Error() }
+func (e PlanFetchError) Unwrap() error { return e.Err }
+
+// planError classifies a source's planning error, once.
+func planError(err error) error {
+	var fetch PlanFetchError
+	if errors.As(err, &fetch) {
+		return err
+	}
+	return UsageError{err}
+}
 
 // run extracts and loads the plan's windows, recording the run in the run log, and prints the
 // summary.
@@ -142,14 +160,16 @@ func run(ctx context.Context, j Job, plan extract.Plan, shard config.Shard) (Tal
 	if err := j.Sink.RecordRun(recCtx, rec); err != nil {
 		j.Log.WithError(err).Warn("recording the run's end")
 	}
+	detector, _ := j.Source.(ChangeDetector)
+	changesOnly := detector != nil && detector.DetectsChanges()
 	if j.Out != nil {
-		printSummary(j.Out, rec, t, stats, j.Source.Records(), len(todo), skipped)
+		printSummary(j.Out, rec, t, stats, j.Source.Records(), len(todo), skipped, changesOnly)
 	}
 	j.Log.WithFields(logrus.Fields{
 		"outcome": rec.Outcome, "windows": t.Windows, "skipped": skipped, "pages": t.Pages,
 		"transactions": t.Records, "requests": stats.Requests, "retries": stats.Retries, "throttled": stats.Throttled,
 		"unknown_fields": t.Unknown, "invalid": t.Invalid, "quarantined": t.Quarantined, "duration_s": rec.EndedAt.Sub(started).Seconds(),
-	}).WithFields(rateFields(stats.Rate)).Info("run ended")
+	}).WithFields(rateFields(stats.Rate)).WithFields(changeFields(changesOnly, t)).Info("run ended")
 	return t, runErr
 }
 
@@ -185,7 +205,16 @@ func ShardWindows(windows []extract.Window, s config.Shard) []extract.Window {
 	return out
 }
 
-func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records string, planned, skipped int) {
+// changeFields are the run-ended log line's figures of a ChangeDetector source: the records read
+// that changed (a version appended) and those that did not.
+func changeFields(changesOnly bool, t Tally) logrus.Fields {
+	if !changesOnly {
+		return nil
+	}
+	return logrus.Fields{"changed": t.Records - t.Unchanged, "unchanged": t.Unchanged}
+}
+
+func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records string, planned, skipped int, changesOnly bool) {
 	fmt.Fprintf(w, "\nrun %s  %s %s  %s in %s\n", r.RunID, r.Source, r.Verb, r.Outcome, r.EndedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error          %s\n", r.Error)
@@ -202,6 +231,9 @@ func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records str
 		fmt.Fprintf(w, "  peak RSS       %s\n", HumanBytes(rss))
 	}
 	fmt.Fprintf(w, "  %-14s %d (%d duplicates dropped, %d unknown fields, %d not fully decoded)\n", records, t.Records, t.Duplicates, t.Unknown, t.Invalid)
+	if changesOnly {
+		fmt.Fprintf(w, "  changed        %d of the %d read (a new version appended); %d unchanged since their current version\n", t.Records-t.Unchanged, t.Records, t.Unchanged)
+	}
 	if t.Quarantined > 0 {
 		fmt.Fprintf(w, "  quarantined    %d items without a readable id (table %s)\n", t.Quarantined, schemas.QuarantineTable)
 	}

@@ -23,10 +23,12 @@ type Source interface {
 	Name() string
 	// Records names what the source's records are, in the run summary ("transactions").
 	Records() string
-	// PlanBackfill plans a backfill of r's range.
-	PlanBackfill(r config.Run) (extract.Plan, error)
-	// PlanSync plans a sync from the source's own committed checkpoints.
-	PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error)
+	// PlanBackfill plans a backfill of r's range. A source whose API has no filter by date reads
+	// it to plan (Crowdtilt lists its campaigns): its failures to read the API are wrapped in a
+	// PlanFetchError; any other error is a mistake in what the job asks (a UsageError).
+	PlanBackfill(ctx context.Context, r config.Run) (extract.Plan, error)
+	// PlanSync plans a sync from the source's own committed checkpoints (errors as PlanBackfill's).
+	PlanSync(ctx context.Context, cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error)
 	// Fetch reads one window from the API. It is called concurrently.
 	Fetch(ctx context.Context, w extract.Window) (extract.WindowFetch, error)
 	// Stats are the API client's counters since it was made.
@@ -36,6 +38,13 @@ type Source interface {
 	Tables() []schemas.Table
 	// NewBuilder returns an empty builder of the source's rows.
 	NewBuilder(mem memory.Allocator) Builder
+}
+
+// ChangeDetector is a source that appends a version of a record only when the record changed
+// since its current version (Crowdtilt, whose API has no filter by date: every sync reads
+// everything): the run's summary and log say how many records were read and how many changed.
+type ChangeDetector interface {
+	DetectsChanges() bool
 }
 
 // Builder accumulates the Arrow rows of fetched windows (one goroutine uses it).

@@ -75,7 +75,7 @@ func init() {
 			Name: DonationMeta, Kind: schemas.Data, Parent: Donations, ParentKey: "donation_id",
 			Description: "One row per member of a donation version's meta_data object, by key.",
 			Partition:   "created_date", Cluster: []string{"donation_id"},
-			Columns: donatelyVersioned(
+			Columns: schemas.Versioned(
 				schemas.Column{Name: "donation_id", Type: schemas.String, Required: true, Derived: schemas.RecordKey, Description: "The donation (donately_donations.id)."},
 				schemas.Column{Name: "created_date", Type: schemas.Date, Derived: schemas.RecordDate, Description: "The UTC date the donation was created; the partitioning column."},
 				schemas.Column{Name: "position", Type: schemas.Int64, Required: true, Derived: schemas.Position, Description: "The member's position, by key, from 0."},
@@ -124,59 +124,24 @@ func init() {
 	})
 }
 
-// donatelyField is one column of a Donately table and the JSON path (from the record) it is filled
-// from: a column is declared once, here.
-type donatelyField struct {
-	path string
-	col  schemas.Column
-}
-
-func field(path string, c schemas.Column) donatelyField { return donatelyField{path: path, col: c} }
+// field is the Field of column c at path.
+func field(path string, c schemas.Column) schemas.Field { return schemas.FieldAt(path, c) }
 
 // donatelyParent declares a Donately record's table: id, the creation date (the partitioning
 // column), object, the record's own fields, its timestamps, and the version stamps.
-func donatelyParent(name, desc, dateCol string, fields ...donatelyField) schemas.Table {
-	fields = append([]donatelyField{
+func donatelyParent(name, desc, dateCol string, fields ...schemas.Field) schemas.Table {
+	fields = append([]schemas.Field{
 		field("id", schemas.Column{Name: "id", Type: schemas.String, Required: true, Description: "ID."}),
 		field("object", schemas.Column{Name: "object", Type: schemas.String, Description: "The API's object type."}),
 	}, fields...)
 	fields = append(fields,
 		field("created_at", schemas.Column{Name: "created_at", Type: schemas.Timestamp, Description: "Created (UTC)."}),
 		field("updated_at", schemas.Column{Name: "updated_at", Type: schemas.Timestamp, Description: "Last updated (UTC); sync follows it."}))
-	var all []schemas.Column
-	var leaves []schemas.Leaf
-	for i, f := range fields {
-		all = append(all, f.col)
-		leaves = append(leaves, schemas.Leaf{Path: f.path, Column: f.col.Name})
-		if i == 0 { // after the id
-			all = append(all, schemas.Column{Name: dateCol, Type: schemas.Date, Derived: schemas.RecordDate, Description: "The UTC date of created_at; the partitioning column."})
-		}
-	}
-	return schemas.Table{
-		Name: name, Kind: schemas.Data, Description: desc, Partition: dateCol, Cluster: []string{"id"},
-		Columns: donatelyVersioned(all...),
-		Rows:    []schemas.RowSource{{Each: "", Leaves: leaves}},
-	}
+	date := schemas.Column{Name: dateCol, Type: schemas.Date, Derived: schemas.RecordDate, Description: "The UTC date of created_at; the partitioning column."}
+	return schemas.RecordTable(name, desc, date, fields...)
 }
 
 // donatelyRaw declares the raw JSON table of a Donately record's versions.
 func donatelyRaw(name, parent, key, dateCol, desc string) schemas.Table {
-	return schemas.Table{
-		Name: name, Kind: schemas.Data, Parent: parent, ParentKey: key, Description: desc,
-		Partition: dateCol, Cluster: []string{key},
-		Columns: donatelyVersioned(
-			schemas.Column{Name: key, Type: schemas.String, Required: true, Derived: schemas.RecordKey, Description: "The record (" + parent + ".id)."},
-			schemas.Column{Name: dateCol, Type: schemas.Date, Derived: schemas.RecordDate, Description: "The UTC date the record was created; the partitioning column."},
-			schemas.Column{Name: "raw", Type: schemas.String, Required: true, PII: true, Derived: schemas.RawJSON, Description: "The record exactly as the API sent it (a payment_intent_secret member removed)."},
-			schemas.Column{Name: "unknown_fields", Type: schemas.String, Repeated: true, Derived: schemas.UnknownFields, Description: "JSON paths of leaves the model does not know (array indexes written as [])."},
-			schemas.Column{Name: "decode_error", Type: schemas.String, Derived: schemas.DecodeError, Description: "Why the typed model could not fully decode the record, if it could not; names paths, never values."},
-			schemas.RawBytesBase64,
-		),
-		Rows: []schemas.RowSource{{Each: ""}},
-	}
-}
-
-// donatelyVersioned appends the version stamps.
-func donatelyVersioned(cols ...schemas.Column) []schemas.Column {
-	return append(cols, schemas.VersionColumns("a record")...)
+	return schemas.RawTable(name, parent, key, dateCol, desc, "The record exactly as the API sent it (a payment_intent_secret member removed).")
 }

@@ -349,6 +349,130 @@ CREATE TABLE IF NOT EXISTS "raw_transactions" (
   "_extracted_at" TIMESTAMPTZ NOT NULL
 );
 
+-- One row per version of a Crowdtilt payment (a contribution to a campaign); a new version only when the payment changed. Query crowdtilt_payments_current for the latest state.
+CREATE TABLE IF NOT EXISTS "crowdtilt_payments" (
+  "id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "campaign_id" VARCHAR,
+  "user_id" VARCHAR,
+  "status" VARCHAR,
+  "amount_in_cents" BIGINT,
+  "amount" DECIMAL(38, 9),
+  "currency" VARCHAR,
+  "user_fee_amount" BIGINT,
+  "admin_fee_amount" BIGINT,
+  "uri" VARCHAR,
+  "card_last_four" VARCHAR,
+  "card_type" VARCHAR,
+  "card_expiration_month" VARCHAR,
+  "card_expiration_year" BIGINT,
+  "card_user_id" VARCHAR,
+  "card_creation_date" TIMESTAMPTZ,
+  "card_modification_date" TIMESTAMPTZ,
+  "card_metadata" VARCHAR,
+  "creation_date" TIMESTAMPTZ,
+  "modification_date" TIMESTAMPTZ,
+  "metadata" VARCHAR,
+  "content_hash" VARCHAR NOT NULL,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every version of crowdtilt_payments as its JSON, exactly as the API sent it.
+CREATE TABLE IF NOT EXISTS "raw_crowdtilt_payments" (
+  "payment_id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- One row per version of a Crowdtilt campaign; a new version only when the campaign changed (its stats follow its payments). Query crowdtilt_campaigns_current for the latest state.
+CREATE TABLE IF NOT EXISTS "crowdtilt_campaigns" (
+  "id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "title" VARCHAR,
+  "tilt_amount" BIGINT,
+  "min_payment_amount" BIGINT,
+  "fixed_payment_amount" BIGINT,
+  "expiration_date" TIMESTAMPTZ,
+  "is_tilted" BIGINT,
+  "is_paid" BIGINT,
+  "is_expired" BIGINT,
+  "needs_bank" BIGINT,
+  "uri" VARCHAR,
+  "payments_uri" VARCHAR,
+  "settlements_uri" VARCHAR,
+  "admin_id" VARCHAR,
+  "first_contributor_id" VARCHAR,
+  "tilter_id" VARCHAR,
+  "tilt_percent" BIGINT,
+  "raised_amount" BIGINT,
+  "unique_contributors" BIGINT,
+  "number_of_contributions" BIGINT,
+  "creation_date" TIMESTAMPTZ,
+  "modification_date" TIMESTAMPTZ,
+  "metadata" VARCHAR,
+  "content_hash" VARCHAR NOT NULL,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every version of crowdtilt_campaigns as its JSON, exactly as the API sent it.
+CREATE TABLE IF NOT EXISTS "raw_crowdtilt_campaigns" (
+  "campaign_id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- One row per version of a Crowdtilt user (a payer or a campaign's admin); a new version only when the user changed. Query crowdtilt_users_current for the latest state.
+CREATE TABLE IF NOT EXISTS "crowdtilt_users" (
+  "id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "email" VARCHAR,
+  "firstname" VARCHAR,
+  "lastname" VARCHAR,
+  "is_verified" BIGINT,
+  "uri" VARCHAR,
+  "cards_uri" VARCHAR,
+  "banks_uri" VARCHAR,
+  "campaigns_uri" VARCHAR,
+  "payments_uri" VARCHAR,
+  "paid_campaigns_uri" VARCHAR,
+  "creation_date" TIMESTAMPTZ,
+  "modification_date" TIMESTAMPTZ,
+  "metadata" VARCHAR,
+  "content_hash" VARCHAR NOT NULL,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
+-- Every version of crowdtilt_users as its JSON, exactly as the API sent it.
+CREATE TABLE IF NOT EXISTS "raw_crowdtilt_users" (
+  "user_id" VARCHAR NOT NULL,
+  "creation_day" DATE,
+  "raw" VARCHAR NOT NULL USING COMPRESSION zstd,
+  "unknown_fields" VARCHAR[] NOT NULL,
+  "decode_error" VARCHAR,
+  "raw_bytes_base64" VARCHAR USING COMPRESSION zstd,
+  "_run_id" VARCHAR NOT NULL,
+  "_batch_id" VARCHAR NOT NULL,
+  "_extracted_at" TIMESTAMPTZ NOT NULL
+);
+
 -- One row per extracted version of a Donately donation (a gift, one-time or a charge of a subscription). Query donately_donations_current for the latest state.
 CREATE TABLE IF NOT EXISTS "donately_donations" (
   "id" VARCHAR NOT NULL,

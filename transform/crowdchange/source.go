@@ -45,13 +45,13 @@ func (s *Source) Name() string { return crowdchangeschema.Name }
 func (s *Source) Records() string { return "transactions" }
 
 // PlanBackfill plans by transaction date or payout date (PlanBackfill).
-func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) {
+func (s *Source) PlanBackfill(_ context.Context, r config.Run) (extract.Plan, error) {
 	return PlanBackfill(r)
 }
 
 // PlanSync plans the date stream from its watermark and the payout stream per account
 // (PlanSync).
-func (s *Source) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
+func (s *Source) PlanSync(_ context.Context, cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
 	return PlanSync(cps, r, now)
 }
 

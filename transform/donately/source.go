@@ -66,7 +66,7 @@ func (s *Source) Stats() extract.Stats { return s.api.Stats() }
 
 // PlanBackfill plans the donations created in r's range, in windows of r.Window, and one window
 // each for the campaigns and people that existed at the range's end.
-func (s *Source) PlanBackfill(r config.Run) (extract.Plan, error) {
+func (s *Source) PlanBackfill(_ context.Context, r config.Run) (extract.Plan, error) {
 	if r.By != "" && r.By != "date" {
 		return extract.Plan{}, fmt.Errorf("by: Donately has no payouts: backfill by date (created_at) only")
 	}
@@ -88,7 +88,7 @@ var ErrNothingCommitted = fmt.Errorf("start: the warehouse has no Donately windo
 // PlanSync plans the donations updated since the updated stream's watermark (else the created
 // stream's: a donation created after it is updated after it too; else r.Start) up to now minus
 // r.Lag, in windows of r.Window, and the campaigns and people updated since their own watermarks.
-func (s *Source) PlanSync(cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
+func (s *Source) PlanSync(_ context.Context, cps []load.Checkpoint, r config.Run, now time.Time) (extract.Plan, error) {
 	end := now.UTC().Add(-r.Lag).Truncate(time.Second)
 	start, ok := load.Watermark(cps, string(StreamUpdated), "")
 	if !ok {

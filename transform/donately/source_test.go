@@ -30,7 +30,7 @@ func TestWindowsBecomeRows(t *testing.T) {
 	var r config.Run
 	r.SetDefaults()
 	r.From, r.To = from, to.AddDate(0, 0, -1)
-	plan, err := src.PlanBackfill(r)
+	plan, err := src.PlanBackfill(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,194 @@
+package crowdtilt
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+
+	"github.com/ccsync/ccsync/extract"
+	"github.com/ccsync/ccsync/extract/crowdtilt"
+	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/schemas"
+	crowdtiltschema "github.com/ccsync/ccsync/schemas/crowdtilt"
+	"github.com/ccsync/ccsync/transform"
+)
+
+// paymentRow is a payment as its tables store it (crowdtiltschema.PaymentsFlattening): the API's
+// fields and what ccsync derives.
+type paymentRow struct {
+	crowdtilt.Payment
+	// AmountDecimal is amount / 100, exact.
+	AmountDecimal extract.Money `json:"amount_decimal"`
+	// Currency is crowdtilt.Currency: the API names none.
+	Currency    string `json:"currency"`
+	ContentHash string `json:"content_hash"`
+}
+
+// campaignRow and userRow are a campaign and a user with their content hash.
+type campaignRow struct {
+	crowdtilt.Campaign
+	ContentHash string `json:"content_hash"`
+}
+
+type userRow struct {
+	crowdtilt.User
+	ContentHash string `json:"content_hash"`
+}
+
+// tables are the tables of a Crowdtilt batch, in the order builder.NewRecords returns them.
+func tables() []schemas.Table {
+	var out []schemas.Table
+	for _, f := range []schemas.Flattening{crowdtiltschema.PaymentsFlattening(), crowdtiltschema.CampaignsFlattening(), crowdtiltschema.UsersFlattening()} {
+		out = append(out, f.Tables...)
+	}
+	q, _ := schemas.ByName(schemas.QuarantineTable)
+	return append(out, q)
+}
+
+// Tables are Crowdtilt's tables and the quarantine.
+func (s *Source) Tables() []schemas.Table { return tables() }
+
+// NewBuilder returns an empty builder of Crowdtilt's rows, which appends a version of a record
+// only when its content hash differs from its current version's.
+func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
+	if s.current == nil {
+		s.current = map[crowdtilt.Kind]map[string]string{}
+	}
+	b, err := newBuilder(mem, s.current)
+	if err != nil {
+		panic(err) // the declarations do not fit the model: a programming mistake, caught by the tests
+	}
+	return b
+}
+
+// builder fills Crowdtilt's tables: a Flattener per record kind, and the quarantine.
+type builder struct {
+	payments   *transform.Flattener[paymentRow]
+	campaigns  *transform.Flattener[campaignRow]
+	users      *transform.Flattener[userRow]
+	quarantine *transform.Quarantine
+	// current are the content hashes of the current versions by kind and id, the versions this
+	// builder appended included.
+	current   map[crowdtilt.Kind]map[string]string
+	unchanged int
+}
+
+func newBuilder(mem memory.Allocator, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
+	b := &builder{current: current}
+	var err error
+	if b.payments, err = transform.NewFlattener[paymentRow](mem, crowdtiltschema.PaymentsFlattening()); err != nil {
+		return nil, err
+	}
+	if b.campaigns, err = transform.NewFlattener[campaignRow](mem, crowdtiltschema.CampaignsFlattening()); err != nil {
+		b.Release()
+		return nil, err
+	}
+	if b.users, err = transform.NewFlattener[userRow](mem, crowdtiltschema.UsersFlattening()); err != nil {
+		b.Release()
+		return nil, err
+	}
+	if b.quarantine, err = transform.NewQuarantine(mem); err != nil {
+		b.Release()
+		return nil, err
+	}
+	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
+		if b.current[k] == nil {
+			b.current[k] = map[string]string{}
+		}
+	}
+	return b, nil
+}
+
+// changed says whether r differs from its current version, and makes it the current one: its
+// content hash, "" when it did not change.
+func (b *builder) changed(r *crowdtilt.Record) (string, bool) {
+	h := r.ContentHash()
+	if b.current[r.Kind][r.ID] == h {
+		b.unchanged++
+		return "", false
+	}
+	b.current[r.Kind][r.ID] = h
+	return h, true
+}
+
+// AddWindow adds the records of a fetched window that changed, and its quarantined items.
+func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
+	fetched, ok := f.(*Fetched)
+	if !ok {
+		panic(fmt.Sprintf("crowdtilt: a %T is not a Crowdtilt window", f)) // a wiring mistake
+	}
+	if c := fetched.Campaign; c != nil && c.Campaign != nil {
+		if h, ok := b.changed(c); ok {
+			b.campaigns.Add(&campaignRow{Campaign: *c.Campaign, ContentHash: h}, c.Raw, c.Err, m)
+		}
+	}
+	for i := range fetched.Payments {
+		p := &fetched.Payments[i]
+		if p.Payment == nil {
+			continue
+		}
+		if h, ok := b.changed(p); ok {
+			row := paymentRow{Payment: *p.Payment, Currency: crowdtilt.Currency, ContentHash: h}
+			if p.Payment.Amount != nil {
+				row.AmountDecimal = extract.Money(crowdtilt.DecimalString(*p.Payment.Amount))
+			}
+			b.payments.Add(&row, p.Raw, p.Err, m)
+		}
+	}
+	for i := range fetched.Users {
+		u := &fetched.Users[i]
+		if u.User == nil || u.IsReference() {
+			continue
+		}
+		if h, ok := b.changed(u); ok {
+			b.users.Add(&userRow{User: *u.User, ContentHash: h}, u.Raw, u.Err, m)
+		}
+	}
+	for _, q := range fetched.Quarantined {
+		b.quarantine.Add(q, fetched.Window, m)
+	}
+}
+
+// Len is the number of records added since the last NewRecords.
+func (b *builder) Len() int { return b.payments.Len() + b.campaigns.Len() + b.users.Len() }
+
+// Stats adds up the flatteners' counters, the quarantine's and the unchanged records.
+func (b *builder) Stats() transform.Stats {
+	out := transform.Stats{Rows: map[string]int64{}, Unchanged: b.unchanged}
+	for _, s := range []transform.Stats{b.payments.Stats(), b.campaigns.Stats(), b.users.Stats()} {
+		out.Transactions += s.Transactions
+		out.UnknownFields += s.UnknownFields
+		out.Invalid += s.Invalid
+		for t, n := range s.Rows {
+			out.Rows[t] += n
+		}
+	}
+	out.Quarantined = int(b.quarantine.Total())
+	out.Rows[schemas.QuarantineTable] = b.quarantine.Total()
+	return out
+}
+
+// NewRecords returns a record per table of Tables, in its order.
+func (b *builder) NewRecords() []arrow.Record {
+	recs := b.payments.NewRecords()
+	recs = append(recs, b.campaigns.NewRecords()...)
+	recs = append(recs, b.users.NewRecords()...)
+	return append(recs, b.quarantine.NewRecord())
+}
+
+// Release frees what was not returned.
+func (b *builder) Release() {
+	if b.payments != nil {
+		b.payments.Release()
+	}
+	if b.campaigns != nil {
+		b.campaigns.Release()
+	}
+	if b.users != nil {
+		b.users.Release()
+	}
+	if b.quarantine != nil {
+		b.quarantine.Release()
+	}
+}
