@@ -16,17 +16,21 @@ all: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/ccsync
 
-## run: backfill both sandboxes' last twelve months (CrowdChange, then Donately) into $(DUCKDB),
-## then each source's status and an analyst query over each.
+## run: backfill the CrowdChange and Donately sandboxes' last twelve months and sync (walk) the
+## Crowdtilt sandbox into $(DUCKDB), then the first two sources' status and an analyst query over
+## each source.
 run: build
 	./$(BIN) --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
 	./$(BIN) --source donately --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) backfill --from $(FROM) --to $(TO)
+	./$(BIN) --source crowdtilt --sandbox --sandbox-faults 0.03 --log-format text --duckdb $(DUCKDB) sync
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn status
 	./$(BIN) --source donately --duckdb $(DUCKDB) --log-level warn status
 	@echo; echo "Revenue per campaign per month (scripts/queries/revenue_per_campaign_month.sql):"
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/revenue_per_campaign_month.sql)"
 	@echo; echo "Donately donations per currency and status (scripts/queries/donately_by_currency_status.sql):"
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/donately_by_currency_status.sql)"
+	@echo; echo "Crowdtilt payments per status (scripts/queries/crowdtilt_by_status.sql):"
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/crowdtilt_by_status.sql)"
 
 ## test: go vet, then every test with the race detector, in random order. GOGC=400 trades memory
 ## (the cmd tests peak at 1.4 GB) for less garbage collection in the race-instrumented tests;

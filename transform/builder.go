@@ -130,3 +130,82 @@ func (q *Quarantine) NewRecord() arrow.Record { return q.rows.record() }
 
 // Release frees the rows not yet returned.
 func (q *Quarantine) Release() { q.rows.rb.Release() }
+
+// RecordTables is what Group needs of a Flattener: the tables of one record kind.
+type RecordTables interface {
+	Len() int
+	Stats() Stats
+	NewRecords() []arrow.Record
+	Release()
+}
+
+var _ RecordTables = (*Flattener[struct{}])(nil)
+
+// Group holds a source's Flatteners, one per record kind, and its Quarantine, in the order of
+// the source's tables (Donately's donations, campaigns and people; Crowdtilt's payments,
+// campaigns and users): it adds up their counters, returns their records in that order and
+// releases them together. Release it when done.
+type Group struct {
+	kinds      []RecordTables
+	quarantine *Quarantine
+}
+
+// NewGroup returns a Group of kinds' tables, then the quarantine's (made here from mem). It owns
+// kinds: when it fails, it releases them.
+func NewGroup(mem memory.Allocator, kinds ...RecordTables) (*Group, error) {
+	q, err := NewQuarantine(mem)
+	if err != nil {
+		for _, k := range kinds {
+			k.Release()
+		}
+		return nil, err
+	}
+	return &Group{kinds: kinds, quarantine: q}, nil
+}
+
+// Quarantine is the group's quarantine table.
+func (g *Group) Quarantine() *Quarantine { return g.quarantine }
+
+// Len is the number of records added since the last NewRecords, of every kind.
+func (g *Group) Len() int {
+	n := 0
+	for _, k := range g.kinds {
+		n += k.Len()
+	}
+	return n
+}
+
+// Stats adds up the kinds' counters and the quarantine's.
+func (g *Group) Stats() Stats {
+	out := Stats{Rows: map[string]int64{}}
+	for _, k := range g.kinds {
+		s := k.Stats()
+		out.Transactions += s.Transactions
+		out.UnknownFields += s.UnknownFields
+		out.Invalid += s.Invalid
+		out.Unchanged += s.Unchanged
+		for t, n := range s.Rows {
+			out.Rows[t] += n
+		}
+	}
+	out.Quarantined = int(g.quarantine.Total())
+	out.Rows[schemas.QuarantineTable] = g.quarantine.Total()
+	return out
+}
+
+// NewRecords returns a record per table: the kinds' in order, then the quarantine's.
+func (g *Group) NewRecords() []arrow.Record {
+	var recs []arrow.Record
+	for _, k := range g.kinds {
+		recs = append(recs, k.NewRecords()...)
+	}
+	return append(recs, g.quarantine.NewRecord())
+}
+
+// Release frees what was not returned.
+func (g *Group) Release() {
+	for _, k := range g.kinds {
+		k.Release()
+	}
+	g.quarantine.Release()
+}

@@ -3,7 +3,6 @@ package crowdtilt
 import (
 	"fmt"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/ccsync/ccsync/extract"
@@ -62,12 +61,13 @@ func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
 	return b
 }
 
-// builder fills Crowdtilt's tables: a Flattener per record kind, and the quarantine.
+// builder fills Crowdtilt's tables: a Flattener per record kind and the quarantine (Group), and
+// appends a version only of a record that changed.
 type builder struct {
-	payments   *transform.Flattener[paymentRow]
-	campaigns  *transform.Flattener[campaignRow]
-	users      *transform.Flattener[userRow]
-	quarantine *transform.Quarantine
+	*transform.Group
+	payments  *transform.Flattener[paymentRow]
+	campaigns *transform.Flattener[campaignRow]
+	users     *transform.Flattener[userRow]
 	// current are the content hashes of the current versions by kind and id, the versions this
 	// builder appended included.
 	current   map[crowdtilt.Kind]map[string]string
@@ -75,29 +75,31 @@ type builder struct {
 }
 
 func newBuilder(mem memory.Allocator, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
-	b := &builder{current: current}
-	var err error
-	if b.payments, err = transform.NewFlattener[paymentRow](mem, crowdtiltschema.PaymentsFlattening()); err != nil {
+	payments, err := transform.NewFlattener[paymentRow](mem, crowdtiltschema.PaymentsFlattening())
+	if err != nil {
 		return nil, err
 	}
-	if b.campaigns, err = transform.NewFlattener[campaignRow](mem, crowdtiltschema.CampaignsFlattening()); err != nil {
-		b.Release()
+	campaigns, err := transform.NewFlattener[campaignRow](mem, crowdtiltschema.CampaignsFlattening())
+	if err != nil {
+		payments.Release()
 		return nil, err
 	}
-	if b.users, err = transform.NewFlattener[userRow](mem, crowdtiltschema.UsersFlattening()); err != nil {
-		b.Release()
+	users, err := transform.NewFlattener[userRow](mem, crowdtiltschema.UsersFlattening())
+	if err != nil {
+		payments.Release()
+		campaigns.Release()
 		return nil, err
 	}
-	if b.quarantine, err = transform.NewQuarantine(mem); err != nil {
-		b.Release()
+	g, err := transform.NewGroup(mem, payments, campaigns, users)
+	if err != nil {
 		return nil, err
 	}
 	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
-		if b.current[k] == nil {
-			b.current[k] = map[string]string{}
+		if current[k] == nil {
+			current[k] = map[string]string{}
 		}
 	}
-	return b, nil
+	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current}, nil
 }
 
 // changed says whether r differs from its current version, and makes it the current one: its
@@ -146,49 +148,13 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 		}
 	}
 	for _, q := range fetched.Quarantined {
-		b.quarantine.Add(q, fetched.Window, m)
+		b.Quarantine().Add(q, fetched.Window, m)
 	}
 }
 
-// Len is the number of records added since the last NewRecords.
-func (b *builder) Len() int { return b.payments.Len() + b.campaigns.Len() + b.users.Len() }
-
-// Stats adds up the flatteners' counters, the quarantine's and the unchanged records.
+// Stats are the Group's counters and the unchanged records.
 func (b *builder) Stats() transform.Stats {
-	out := transform.Stats{Rows: map[string]int64{}, Unchanged: b.unchanged}
-	for _, s := range []transform.Stats{b.payments.Stats(), b.campaigns.Stats(), b.users.Stats()} {
-		out.Transactions += s.Transactions
-		out.UnknownFields += s.UnknownFields
-		out.Invalid += s.Invalid
-		for t, n := range s.Rows {
-			out.Rows[t] += n
-		}
-	}
-	out.Quarantined = int(b.quarantine.Total())
-	out.Rows[schemas.QuarantineTable] = b.quarantine.Total()
+	out := b.Group.Stats()
+	out.Unchanged += b.unchanged
 	return out
-}
-
-// NewRecords returns a record per table of Tables, in its order.
-func (b *builder) NewRecords() []arrow.Record {
-	recs := b.payments.NewRecords()
-	recs = append(recs, b.campaigns.NewRecords()...)
-	recs = append(recs, b.users.NewRecords()...)
-	return append(recs, b.quarantine.NewRecord())
-}
-
-// Release frees what was not returned.
-func (b *builder) Release() {
-	if b.payments != nil {
-		b.payments.Release()
-	}
-	if b.campaigns != nil {
-		b.campaigns.Release()
-	}
-	if b.users != nil {
-		b.users.Release()
-	}
-	if b.quarantine != nil {
-		b.quarantine.Release()
-	}
 }

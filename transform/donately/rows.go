@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/ccsync/ccsync/extract"
@@ -76,33 +75,35 @@ func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
 	return b
 }
 
-// builder fills Donately's tables: a Flattener per record kind, and the quarantine.
+// builder fills Donately's tables: a Flattener per record kind and the quarantine (Group).
 type builder struct {
-	donations  *transform.Flattener[donationRow]
-	campaigns  *transform.Flattener[donately.Campaign]
-	people     *transform.Flattener[donately.Person]
-	quarantine *transform.Quarantine
+	*transform.Group
+	donations *transform.Flattener[donationRow]
+	campaigns *transform.Flattener[donately.Campaign]
+	people    *transform.Flattener[donately.Person]
 }
 
 func newBuilder(mem memory.Allocator) (*builder, error) {
-	b := &builder{}
-	var err error
-	if b.donations, err = transform.NewFlattener[donationRow](mem, donatelyschema.DonationsFlattening()); err != nil {
+	donations, err := transform.NewFlattener[donationRow](mem, donatelyschema.DonationsFlattening())
+	if err != nil {
 		return nil, err
 	}
-	if b.campaigns, err = transform.NewFlattener[donately.Campaign](mem, donatelyschema.CampaignsFlattening()); err != nil {
-		b.Release()
+	campaigns, err := transform.NewFlattener[donately.Campaign](mem, donatelyschema.CampaignsFlattening())
+	if err != nil {
+		donations.Release()
 		return nil, err
 	}
-	if b.people, err = transform.NewFlattener[donately.Person](mem, donatelyschema.PeopleFlattening()); err != nil {
-		b.Release()
+	people, err := transform.NewFlattener[donately.Person](mem, donatelyschema.PeopleFlattening())
+	if err != nil {
+		donations.Release()
+		campaigns.Release()
 		return nil, err
 	}
-	if b.quarantine, err = transform.NewQuarantine(mem); err != nil {
-		b.Release()
+	g, err := transform.NewGroup(mem, donations, campaigns, people)
+	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	return &builder{Group: g, donations: donations, campaigns: campaigns, people: people}, nil
 }
 
 // AddWindow adds a fetched window's records and quarantined items.
@@ -124,50 +125,7 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 		}
 	}
 	for _, q := range fetched.Result.Quarantined {
-		b.quarantine.Add(q, fetched.Window, m)
-	}
-}
-
-// Len is the number of records added since the last NewRecords.
-func (b *builder) Len() int { return b.donations.Len() + b.campaigns.Len() + b.people.Len() }
-
-// Stats adds up the flatteners' counters and the quarantine's.
-func (b *builder) Stats() transform.Stats {
-	out := transform.Stats{Rows: map[string]int64{}}
-	for _, s := range []transform.Stats{b.donations.Stats(), b.campaigns.Stats(), b.people.Stats()} {
-		out.Transactions += s.Transactions
-		out.UnknownFields += s.UnknownFields
-		out.Invalid += s.Invalid
-		for t, n := range s.Rows {
-			out.Rows[t] += n
-		}
-	}
-	out.Quarantined = int(b.quarantine.Total())
-	out.Rows[schemas.QuarantineTable] = b.quarantine.Total()
-	return out
-}
-
-// NewRecords returns a record per table of Tables, in its order.
-func (b *builder) NewRecords() []arrow.Record {
-	recs := b.donations.NewRecords()
-	recs = append(recs, b.campaigns.NewRecords()...)
-	recs = append(recs, b.people.NewRecords()...)
-	return append(recs, b.quarantine.NewRecord())
-}
-
-// Release frees what was not returned.
-func (b *builder) Release() {
-	if b.donations != nil {
-		b.donations.Release()
-	}
-	if b.campaigns != nil {
-		b.campaigns.Release()
-	}
-	if b.people != nil {
-		b.people.Release()
-	}
-	if b.quarantine != nil {
-		b.quarantine.Release()
+		b.Quarantine().Add(q, fetched.Window, m)
 	}
 }
 
