@@ -36,6 +36,9 @@ type Stats struct {
 	// Unchanged is the number of records read that had not changed since their current version,
 	// so that no version was appended (sources that append changes only: Crowdtilt).
 	Unchanged int
+	// Reread is the number of records read again in the same run (a Crowdtilt user embedded in
+	// several campaigns' payments): neither changed nor unchanged.
+	Reread int
 }
 
 // quarantineRows fills the quarantine table. It is not a Flattener's: its rows are not made from

@@ -53,6 +53,8 @@ type Tally struct {
 	// Unchanged counts the records read that had not changed since their current version (a
 	// ChangeDetector source's): Records - Unchanged versions were appended.
 	Unchanged int
+	// Reread counts the records read again in the same run (neither changed nor unchanged).
+	Reread int
 }
 
 func (p *pipeline) run(ctx context.Context, windows []extract.Window) (Tally, error) {
@@ -232,6 +234,7 @@ func (p *pipeline) buildLoop(ctx context.Context, results <-chan extract.WindowF
 		t.Invalid += after.Invalid - before.Invalid
 		t.Quarantined += after.Quarantined - before.Quarantined
 		t.Unchanged += after.Unchanged - before.Unchanged
+		t.Reread += after.Reread - before.Reread
 		open.batch.AddCheckpoint(load.Checkpoint{
 			Source:        p.source.Name(),
 			Stream:        string(counts.Window.Stream),

@@ -438,7 +438,33 @@ func TestSummaryOfChangesOnly(t *testing.T) {
 	var out strings.Builder
 	tl := Tally{Records: 120, Unchanged: 100}
 	printSummary(&out, load.Run{Source: "crowdtilt", RunID: "run1", Verb: "sync", Outcome: "done"}, tl, extract.Stats{}, "records", 4, 0, true)
-	if want := "changed        20 of the 120 read (a new version appended); 100 unchanged since their current version"; !strings.Contains(out.String(), want) {
+	if want := "changed        20 of the 120 read (a new version appended); 100 unchanged since their current version\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("the summary lacks %q:\n%s", want, out.String())
+	}
+	out.Reset()
+	tl = Tally{Records: 120, Unchanged: 90, Reread: 10}
+	printSummary(&out, load.Run{Source: "crowdtilt", RunID: "run1", Verb: "sync", Outcome: "done"}, tl, extract.Stats{}, "records", 4, 0, true)
+	if want := "changed        20 of the 120 read (a new version appended); 90 unchanged since their current version; 10 read again in this run\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("the summary lacks %q:\n%s", want, out.String())
+	}
+}
+
+// A run's range reads as days when it is whole days (the last included), else as instants (a
+// Crowdtilt walk).
+func TestRunRange(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		start, end time.Time
+		want       string
+	}{
+		{want: "-"},
+		{start: day, end: day.AddDate(0, 0, 31), want: "2026-01-01..2026-01-31"},
+		{start: time.Unix(0, 0).UTC(), end: day.Add(7*time.Hour + 54*time.Minute), want: "1970-01-01T00:00:00Z..2026-01-01T07:54:00Z"},
+		{start: day.Add(time.Hour), end: day.Add(time.Hour + time.Second), want: "2026-01-01T01:00:00Z..2026-01-01T01:00:01Z"},
+	} {
+		if got := runRange(tc.start, tc.end); got != tc.want {
+			t.Errorf("runRange(%s, %s) = %q, want %q", tc.start, tc.end, got, tc.want)
+		}
 	}
 }

@@ -206,12 +206,12 @@ func ShardWindows(windows []extract.Window, s config.Shard) []extract.Window {
 }
 
 // changeFields are the run-ended log line's figures of a ChangeDetector source: the records read
-// that changed (a version appended) and those that did not.
+// that changed (a version appended), those that did not, and those read again in the run.
 func changeFields(changesOnly bool, t Tally) logrus.Fields {
 	if !changesOnly {
 		return nil
 	}
-	return logrus.Fields{"changed": t.Records - t.Unchanged, "unchanged": t.Unchanged}
+	return logrus.Fields{"changed": t.Records - t.Unchanged - t.Reread, "unchanged": t.Unchanged, "reread": t.Reread}
 }
 
 func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records string, planned, skipped int, changesOnly bool) {
@@ -232,7 +232,11 @@ func printSummary(w io.Writer, r load.Run, t Tally, s extract.Stats, records str
 	}
 	fmt.Fprintf(w, "  %-14s %d (%d duplicates dropped, %d unknown fields, %d not fully decoded)\n", records, t.Records, t.Duplicates, t.Unknown, t.Invalid)
 	if changesOnly {
-		fmt.Fprintf(w, "  changed        %d of the %d read (a new version appended); %d unchanged since their current version\n", t.Records-t.Unchanged, t.Records, t.Unchanged)
+		fmt.Fprintf(w, "  changed        %d of the %d read (a new version appended); %d unchanged since their current version", t.Records-t.Unchanged-t.Reread, t.Records, t.Unchanged)
+		if t.Reread > 0 {
+			fmt.Fprintf(w, "; %d read again in this run", t.Reread)
+		}
+		fmt.Fprintln(w)
 	}
 	if t.Quarantined > 0 {
 		fmt.Fprintf(w, "  quarantined    %d items without a readable id (table %s)\n", t.Quarantined, schemas.QuarantineTable)

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
 )
@@ -150,6 +151,18 @@ func Status(ctx context.Context, src StatusSource, source string, now time.Time,
 	return rep, nil
 }
 
+// runRange writes a run's range for people: its days (the last included) when it is whole days,
+// else its instants (a Crowdtilt walk's [previous walk's start, this walk's start)); "-" for none.
+func runRange(start, end time.Time) string {
+	switch {
+	case start.IsZero():
+		return "-"
+	case start.Equal(extract.UTCDay(start)) && end.Equal(extract.UTCDay(end)) && end.After(start):
+		return start.Format(time.DateOnly) + ".." + end.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	return start.UTC().Format(time.RFC3339) + ".." + end.UTC().Format(time.RFC3339)
+}
+
 // WriteStatus writes the report as tables for people.
 func WriteStatus(w io.Writer, rep StatusReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -170,12 +183,9 @@ func WriteStatus(w io.Writer, rep StatusReport) {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tverb\trange\ttransactions\tduration\toutcome")
+	fmt.Fprintln(tw, "run\tverb\trange\trecords\tduration\toutcome")
 	for _, r := range rep.Runs {
-		rng := "-"
-		if !r.RangeStart.IsZero() {
-			rng = r.RangeStart.Format(time.DateOnly) + ".." + r.RangeEnd.AddDate(0, 0, -1).Format(time.DateOnly)
-		}
+		rng := runRange(r.RangeStart, r.RangeEnd)
 		outcome := r.Outcome
 		if r.Error != "" {
 			outcome += ": " + r.Error

@@ -2,6 +2,7 @@ package crowdtilt
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
@@ -70,8 +71,11 @@ type builder struct {
 	users     *transform.Flattener[userRow]
 	// current are the content hashes of the current versions by kind and id, the versions this
 	// builder appended included.
-	current   map[crowdtilt.Kind]map[string]string
-	unchanged int
+	current map[crowdtilt.Kind]map[string]string
+	// read are the records read in this run, by kind and id: the modification_date of the
+	// version that is current since (read first, or appended).
+	read              map[crowdtilt.Kind]map[string]time.Time
+	unchanged, reread int
 }
 
 func newBuilder(mem memory.Allocator, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
@@ -99,17 +103,34 @@ func newBuilder(mem memory.Allocator, current map[crowdtilt.Kind]map[string]stri
 			current[k] = map[string]string{}
 		}
 	}
-	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current}, nil
+	read := map[crowdtilt.Kind]map[string]time.Time{}
+	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
+		read[k] = map[string]time.Time{}
+	}
+	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current, read: read}, nil
 }
 
-// changed says whether r differs from its current version, and makes it the current one: its
-// content hash, "" when it did not change.
+// changed says whether r is to be appended as a new version, and makes it the current one: its
+// content hash, "" when not. A record read for the first time in the run is appended when it
+// differs from its current version. One read again (a user embedded in several campaigns'
+// payments) is appended only when it differs and its modification_date is later than the
+// version current since it was first read: windows arrive in the order their fetches end, not
+// the order they were read, so an earlier read arriving later must not become current.
 func (b *builder) changed(r *crowdtilt.Record) (string, bool) {
 	h := r.ContentHash()
-	if b.current[r.Kind][r.ID] == h {
+	since, again := b.read[r.Kind][r.ID]
+	switch {
+	case again:
+		b.reread++
+		if b.current[r.Kind][r.ID] == h || !r.ModificationDate.After(since) {
+			return "", false
+		}
+	case b.current[r.Kind][r.ID] == h:
 		b.unchanged++
+		b.read[r.Kind][r.ID] = r.ModificationDate
 		return "", false
 	}
+	b.read[r.Kind][r.ID] = r.ModificationDate
 	b.current[r.Kind][r.ID] = h
 	return h, true
 }
@@ -152,9 +173,10 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 	}
 }
 
-// Stats are the Group's counters and the unchanged records.
+// Stats are the Group's counters, the unchanged records and those read again.
 func (b *builder) Stats() transform.Stats {
 	out := b.Group.Stats()
 	out.Unchanged += b.unchanged
+	out.Reread += b.reread
 	return out
 }

@@ -194,11 +194,56 @@ func TestChangesOnly(t *testing.T) {
 		b.AddWindow(f, meta)
 	}
 	s := b.Stats()
-	// Appended: CON2 (changed), the campaign and its admin (new); unchanged: CON1, then all four.
-	if s.Rows[crowdtiltschema.Payments] != 1 || s.Rows[crowdtiltschema.Campaigns] != 1 || s.Rows[crowdtiltschema.Users] != 1 || s.Unchanged != 5 {
-		t.Errorf("rows %v, unchanged %d; want 1 payment, 1 campaign, 1 user, 5 unchanged", s.Rows, s.Unchanged)
+	// Appended: CON2 (changed), the campaign and its admin (new); unchanged: CON1; then all four
+	// read again.
+	if s.Rows[crowdtiltschema.Payments] != 1 || s.Rows[crowdtiltschema.Campaigns] != 1 || s.Rows[crowdtiltschema.Users] != 1 || s.Unchanged != 1 || s.Reread != 4 {
+		t.Errorf("rows %v, unchanged %d, read again %d; want 1 payment, 1 campaign, 1 user, 1 unchanged, 4 read again", s.Rows, s.Unchanged, s.Reread)
 	}
 	for _, rec := range b.NewRecords() {
 		rec.Release()
+	}
+}
+
+// A record read again in the same run (a user embedded in several campaigns' payments) becomes a
+// new version only when it differs and is newer (modification_date) than the version current
+// since it was first read: a stale read that arrives after a fresh one is not appended.
+func TestRereadKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	user := func(name string, modified time.Time) crowdtilt.Record {
+		raw := fmt.Sprintf(`{"id": "USR9", "email": "u@example.org", "lastname": %q, "modification_date": %q}`, name, modified.Format(time.RFC3339))
+		return crowdtilt.Record{Kind: crowdtilt.KindUser, ID: "USR9", ModificationDate: modified, Raw: []byte(raw),
+			User: &crowdtilt.User{ID: "USR9", Email: new("u@example.org"), Lastname: &name}}
+	}
+	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Hour)
+	for _, tc := range []struct {
+		name   string
+		reads  []crowdtilt.Record
+		want   int64 // versions appended
+		reread int
+	}{
+		{name: "the same twice", reads: []crowdtilt.Record{user("Old", t1), user("Old", t1)}, want: 1, reread: 1},
+		{name: "fresh after stale", reads: []crowdtilt.Record{user("Old", t1), user("New", t2)}, want: 2, reread: 1},
+		{name: "stale after fresh", reads: []crowdtilt.Record{user("New", t2), user("Old", t1)}, want: 1, reread: 1},
+		{name: "a silent change read again", reads: []crowdtilt.Record{user("Old", t1), user("Silent", t1)}, want: 1, reread: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			b := NewSource(&fakeAPI{}, nil).NewBuilder(mem)
+			defer b.Release()
+			for i, u := range tc.reads {
+				w := extract.Window{Stream: StreamWalk, Account: fmt.Sprintf("CMP%d", i)}
+				b.AddWindow(&Fetched{Window: w, Users: []crowdtilt.Record{u}}, transform.Meta{RunID: "run", BatchID: "b", ExtractedAt: t2})
+			}
+			s := b.Stats()
+			if s.Rows[crowdtiltschema.Users] != tc.want || s.Reread != tc.reread {
+				t.Errorf("%d versions, %d read again; want %d, %d", s.Rows[crowdtiltschema.Users], s.Reread, tc.want, tc.reread)
+			}
+			for _, rec := range b.NewRecords() {
+				rec.Release()
+			}
+		})
 	}
 }
