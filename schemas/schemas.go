@@ -76,6 +76,9 @@ type Column struct {
 	// filled from the leaves its table's row sources name (Table.Rows), and for bookkeeping
 	// columns, which transform does not fill.
 	Derived Derivation
+	// Treatment is what the run's PII policy does with the column's values (Policy.Table sets
+	// it; "" is Keep): Hash stores their keyed hash.
+	Treatment Treatment
 }
 
 // Kind says what a table holds.
@@ -315,6 +318,11 @@ const (
 	// RowCopy is a copy of a leaf whose home is another column (RowSource.Copies): the item's id
 	// in a detail table, the owner of a custom data list.
 	RowCopy Derivation = "row copy"
+	// DonorKey is the donor key of the e-mail a RowSource.Copies entry names: the keyed hash
+	// (Policy.Hash) of the e-mail trimmed and lower-cased when a PII key is configured, else that
+	// normalised e-mail where the policy keeps the e-mail, else null. The same e-mail gives the same
+	// key in every source, so that the donations model joins a donor across platforms.
+	DonorKey Derivation = "donor key"
 	// RawJSON is the record (or quarantined item) exactly as the API sent it; invalid UTF-8 is
 	// replaced by U+FFFD, and the original bytes kept in the RawJSONBase64 column.
 	RawJSON Derivation = "raw json"
@@ -341,7 +349,7 @@ const (
 // dataDerivations are the derivations a data table's column may have.
 var dataDerivations = map[Derivation]bool{
 	RecordKey: true, RecordDate: true, RunID: true, BatchID: true, ExtractedAt: true,
-	Position: true, OuterPosition: true, RowConstant: true, RowCopy: true,
+	Position: true, OuterPosition: true, RowConstant: true, RowCopy: true, DonorKey: true,
 	RawJSON: true, RawJSONBase64: true, UnknownFields: true, DecodeError: true,
 }
 
@@ -392,22 +400,42 @@ type Flattening struct {
 	// table by table; a table with a DecodeError column comes last, as it reports what could not
 	// be stored in the others.
 	Tables []Table
-	// Embedded are the JSON paths (from the record) of objects that are other records, versioned
-	// in their own tables (a Crowdtilt payment's campaign and user): their leaves are not the
-	// record's unknown fields, though only the columns the tables declare (their ids) are kept
-	// of them in the record's rows. The record's raw JSON keeps them whole.
-	Embedded []string
+	// Embedded are the objects of a record that are other records, versioned in their own tables
+	// (a Crowdtilt payment's campaign and user): their leaves are not the record's unknown fields,
+	// though only the columns the tables declare (their ids) are kept of them in the record's rows.
+	// The record's raw JSON keeps them whole, under their own records' PII policy.
+	Embedded []Embedded
+
+	// Set by Policy.Flattening, for transform.
+	//
+	// Hash is the PII policy's keyed hash (nil: no key), for the columns it hashes and the donor
+	// keys.
+	Hash func(string) string
+	// Dropped are the paths of the leaves whose columns the policy drops: still known leaves.
+	Dropped []string
+	// Redact are the paths whose values the raw JSON does not keep as they are.
+	Redact []Redaction
+}
+
+// Embedded is an object of a record that is another record: its path from the record and, when
+// the record is declared, its flattening (whose PII policy applies to the object in the raw JSON).
+type Embedded struct {
+	Path   string
+	Record func() Flattening
 }
 
 // KnownLeaves are the JSON paths of f that are not unknown fields, sorted: every leaf of PathMap,
-// and the Embedded objects (whose whole subtree is known).
+// the Embedded objects (whose whole subtree is known) and the leaves the PII policy dropped.
 func (f Flattening) KnownLeaves() []string {
 	m := f.PathMap()
-	out := make([]string, 0, len(m)+len(f.Embedded))
+	out := make([]string, 0, len(m)+len(f.Embedded)+len(f.Dropped))
 	for _, mp := range m {
 		out = append(out, mp.JSONPath)
 	}
-	out = append(out, f.Embedded...)
+	for _, e := range f.Embedded {
+		out = append(out, e.Path)
+	}
+	out = append(out, f.Dropped...)
 	sort.Strings(out)
 	return out
 }
@@ -452,9 +480,9 @@ func (f Flattening) Check() error {
 			return fmt.Errorf("schemas: the %s flattening: bad record path %q", f.Record, p)
 		}
 	}
-	for _, p := range f.Embedded {
-		if !validPath(p, false) {
-			return fmt.Errorf("schemas: the %s flattening: bad embedded record path %q", f.Record, p)
+	for _, e := range f.Embedded {
+		if !validPath(e.Path, false) {
+			return fmt.Errorf("schemas: the %s flattening: bad embedded record path %q", f.Record, e.Path)
 		}
 	}
 	homes := map[string]Mapping{}
@@ -545,7 +573,14 @@ func checkRowSource(t Table, rs RowSource, homes map[string]Mapping) error {
 		}
 	}
 	for _, cp := range rs.Copies {
-		if _, err := fill(cp.Column, RowCopy, "copy of "+cp.Path); err != nil {
+		want := RowCopy
+		if c, ok := t.Column(cp.Column); ok && c.Derived == DonorKey {
+			if c.Type != String || c.Repeated {
+				return fmt.Errorf("schemas: %s: the donor key %s must be a STRING", where, c.Name)
+			}
+			want = DonorKey
+		}
+		if _, err := fill(cp.Column, want, "copy of "+cp.Path); err != nil {
 			return err
 		}
 		lists := "" // the lists on the way to the copied leaf: they must be on the way to the rows

@@ -55,6 +55,29 @@ func RawTable(name, parent, key, dateCol, desc, rawDesc string) Table {
 	}
 }
 
+// ColDonorKey is the donor key column of a table that holds a donor's e-mail (DonorKeyColumn).
+const ColDonorKey = "donor_key"
+
+// DonorKeyColumn declares the donor key of the table's e-mail column emailColumn (a DonorKey
+// derivation copying the e-mail's leaf).
+func DonorKeyColumn(emailColumn string) Column {
+	return Column{Name: ColDonorKey, Type: String, PII: true, Derived: DonorKey,
+		Description: "The donor key: HMAC-SHA256 of " + emailColumn + " trimmed and lower-cased, with the PII key, when one is configured (the same e-mail gives the same key in every source); else that normalised e-mail where the PII policy keeps " + emailColumn + "; else null."}
+}
+
+// WithDonorKey adds the donor key of the e-mail at emailPath (from the record; its column is
+// emailColumn) to a RecordTable, before the version stamps.
+func WithDonorKey(t Table, emailPath, emailColumn string) Table {
+	stamps := len(VersionColumns(""))
+	n := len(t.Columns) - stamps
+	cols := append(append(append([]Column(nil), t.Columns[:n]...), DonorKeyColumn(emailColumn)), t.Columns[n:]...)
+	t.Columns = cols
+	rows := append([]RowSource(nil), t.Rows...)
+	rows[0].Copies = append(append([]Leaf(nil), rows[0].Copies...), Leaf{Path: emailPath, Column: ColDonorKey})
+	t.Rows = rows
+	return t
+}
+
 // Versioned appends the version stamps (VersionColumns) to a versioned record's columns.
 func Versioned(cols ...Column) []Column {
 	return append(cols, VersionColumns("a record")...)

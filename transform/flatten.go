@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -80,7 +81,11 @@ func (x *Flattener[T]) Release() { x.e.release() }
 type engine struct {
 	tables []*flatTable
 	known  PathClassifier // the flattening's JSON-path map, for unknown fields
-	issues []string       // values of the record being added that could not be stored
+	// hash is the PII policy's keyed hash (nil: no key); redact the raw JSON's redactions (nil:
+	// none).
+	hash   func(string) string
+	redact *redactTree
+	issues []string // values of the record being added that could not be stored
 	rec    recordState
 	added  int // records since the last NewRecords
 	stats  Stats
@@ -185,7 +190,7 @@ const (
 var derivedKinds = map[schemas.Derivation]derivedKind{
 	schemas.RunID: runIDKind, schemas.BatchID: batchIDKind, schemas.ExtractedAt: extractedAtKind,
 	schemas.Position: positionKind, schemas.OuterPosition: outerPositionKind, schemas.RowConstant: constantKind,
-	schemas.RecordKey: copyKind, schemas.RecordDate: copyKind, schemas.RowCopy: copyKind,
+	schemas.RecordKey: copyKind, schemas.RecordDate: copyKind, schemas.RowCopy: copyKind, schemas.DonorKey: copyKind,
 }
 
 // copyPlan fills a column with a leaf of the record, or of an object on the way to the row.
@@ -230,7 +235,8 @@ func newEngine(mem memory.Allocator, f schemas.Flattening, model reflect.Type) (
 	if model.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("transform: the %s model %s is not a struct", f.Record, model)
 	}
-	e := &engine{known: extract.ClassifyPaths(f.KnownLeaves()), stats: Stats{Rows: map[string]int64{}}}
+	e := &engine{known: extract.ClassifyPaths(f.KnownLeaves()), stats: Stats{Rows: map[string]int64{}},
+		hash: f.Hash, redact: newRedactTree(f.Redact)}
 	for _, def := range f.Tables {
 		t, err := e.planTable(mem, f, def, model)
 		if err != nil {
@@ -349,6 +355,15 @@ func planRows(f schemas.Flattening, def schemas.Table, rs schemas.RowSource, mod
 		if err != nil {
 			return fmt.Errorf("column %s, JSON path %s: %w", column, path, err)
 		}
+		if l.treatment = treatmentOf(c); l.treatment != storeAsIs {
+			switch {
+			case l.treatment == storeHash && f.Hash == nil:
+				return fmt.Errorf("column %s is hashed, but the flattening has no key", column)
+			case l.treatment == storeHash && l.kind != stringLeaf && l.kind != jsonTextLeaf && l.kind != stringListLeaf,
+				l.treatment != storeHash && l.kind != stringLeaf:
+				return fmt.Errorf("column %s: the PII policy hashes strings only, not a Go %s", column, ft)
+			}
+		}
 		obj.add(steps, l)
 		nullable[column] = l.canBeNull() || len(steps) > 1 // every step but the last follows a pointer
 		return nil
@@ -400,7 +415,7 @@ func planRows(f schemas.Flattening, def schemas.Table, rs schemas.RowSource, mod
 				continue
 			}
 			d.value = v
-		case schemas.RecordKey, schemas.RecordDate, schemas.RowCopy:
+		case schemas.RecordKey, schemas.RecordDate, schemas.RowCopy, schemas.DonorKey:
 			path := copies[c.Name] // "" when the row source does not fill the column: null
 			switch c.Derived {
 			case schemas.RecordKey:
@@ -544,7 +559,14 @@ func (e *engine) write(t *table, l *leafPlan, p unsafe.Pointer, w *where) {
 	}
 	switch l.kind {
 	case stringLeaf:
-		t.strv(l.col, *(*string)(p))
+		v := *(*string)(p)
+		if l.treatment != storeAsIs {
+			var ok bool
+			if v, ok = e.treat(l, v); !ok {
+				return
+			}
+		}
+		t.strv(l.col, v)
 	case intLeaf:
 		t.intv(l.col, readInt(p, l.intKind))
 	case boolLeaf:
@@ -565,7 +587,14 @@ func (e *engine) writeOther(t *table, l *leafPlan, p unsafe.Pointer) {
 	case dateLeaf:
 		t.date(l.col, *(*time.Time)(unsafe.Add(p, l.timeOffset)))
 	case jsonTextLeaf:
-		t.jsonText(l.col, *(*[]byte)(p))
+		text := *(*[]byte)(p)
+		if l.treatment == storeHash {
+			if trimmed := bytes.TrimSpace(text); len(trimmed) > 0 && string(trimmed) != "null" {
+				t.strv(l.col, e.hash(string(text))) // the hash of the JSON text, as the raw JSON has it
+			}
+			return
+		}
+		t.jsonText(l.col, text)
 	case intListLeaf:
 		if lb := t.list(l.col); lb != nil {
 			vb := lb.ValueBuilder().(*array.Int64Builder)
@@ -579,7 +608,11 @@ func (e *engine) writeOther(t *table, l *leafPlan, p unsafe.Pointer) {
 			vb := lb.ValueBuilder().(*array.StringBuilder)
 			data, n := listOf(p)
 			for i := 0; i < n; i++ {
-				vb.Append(t.validText(l.col, *(*string)(unsafe.Add(data, uintptr(i)*l.elemSize))))
+				v := *(*string)(unsafe.Add(data, uintptr(i)*l.elemSize))
+				if l.treatment == storeHash {
+					v = e.hash(v)
+				}
+				vb.Append(t.validText(l.col, v))
 			}
 		}
 	case boolListLeaf:
@@ -612,7 +645,11 @@ func (e *engine) fillRecordColumns(t *flatTable) {
 	if e.rec.decodeErr != nil {
 		problems = append(problems, e.rec.decodeErr.Error())
 	}
-	if t.rawJSON != noCol && tb.rawJSON(t.rawJSON, t.rawBase64, e.rec.raw) {
+	raw := e.rec.raw
+	if e.redact != nil {
+		raw, _ = redact(raw, e.redact, e.hash) // JSON written again: valid UTF-8, no original bytes kept
+	}
+	if t.rawJSON != noCol && tb.rawJSON(t.rawJSON, t.rawBase64, raw) {
 		problems = append(problems, t.replacedNote)
 	}
 	if e.rec.unknownErr != nil {

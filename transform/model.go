@@ -189,6 +189,8 @@ type leafPlan struct {
 	elemSize uintptr
 	// path is the leaf's JSON path relative to the object it is read from, for messages.
 	path string
+	// treatment is what the PII policy does with the value before it is stored.
+	treatment leafTreatment
 }
 
 // canBeNull reports whether the leaf can leave its column null.

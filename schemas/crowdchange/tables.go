@@ -434,6 +434,7 @@ func transactionsTable() *builder {
 	)
 	b.leaves("payee.billing.", "payee_billing_", "Payee billing: ", addressLeaves...)
 	b.leaves("payee.user.", "payee_user_", "Payee user: ", userLeaves...)
+	b.column(schemas.DonorKeyColumn("donated_by_email")).copyOf("donated_by.email", schemas.ColDonorKey)
 	return b
 }
 

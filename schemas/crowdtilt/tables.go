@@ -51,7 +51,7 @@ var payments, campaigns, users schemas.Flattening
 func init() {
 	payments = schemas.Flattening{Record: "payment", Key: "id", Date: "creation_date",
 		// The campaign and the users a payment embeds are versioned in their own tables.
-		Embedded: []string{"campaign", "user", "card.user"},
+		Embedded: []schemas.Embedded{{Path: "campaign", Record: CampaignsFlattening}, {Path: "user", Record: UsersFlattening}, {Path: "card.user", Record: UsersFlattening}},
 		Tables: []schemas.Table{
 			parent(Payments, "One row per version of a Crowdtilt payment (a contribution to a campaign); a new version only when the payment changed. Query crowdtilt_payments_current for the latest state.",
 				field("campaign.id", schemas.Column{Name: "campaign_id", Type: schemas.String, Description: "The campaign paid (crowdtilt_campaigns.id)."}),
@@ -76,7 +76,7 @@ func init() {
 		}}
 	campaigns = schemas.Flattening{Record: "campaign", Key: "id", Date: "creation_date",
 		// The users a campaign embeds are versioned in crowdtilt_users.
-		Embedded: []string{"admin", "first_contributor", "tilter"},
+		Embedded: []schemas.Embedded{{Path: "admin", Record: UsersFlattening}, {Path: "first_contributor", Record: UsersFlattening}, {Path: "tilter", Record: UsersFlattening}},
 		Tables: []schemas.Table{
 			parent(Campaigns, "One row per version of a Crowdtilt campaign; a new version only when the campaign changed (its stats follow its payments). Query crowdtilt_campaigns_current for the latest state.",
 				field("title", schemas.Column{Name: "title", Type: schemas.String, Description: "Title."}),
@@ -102,7 +102,7 @@ func init() {
 			raw(RawCampaigns, Campaigns, "campaign_id"),
 		}}
 	users = schemas.Flattening{Record: "user", Key: "id", Date: "creation_date", Tables: []schemas.Table{
-		parent(Users, "One row per version of a Crowdtilt user (a payer or a campaign's admin); a new version only when the user changed. Query crowdtilt_users_current for the latest state.",
+		schemas.WithDonorKey(parent(Users, "One row per version of a Crowdtilt user (a payer or a campaign's admin); a new version only when the user changed. Query crowdtilt_users_current for the latest state.",
 			field("email", schemas.Column{Name: "email", Type: schemas.String, PII: true, Description: "Email address."}),
 			field("firstname", schemas.Column{Name: "firstname", Type: schemas.String, PII: true, Description: "First name."}),
 			field("lastname", schemas.Column{Name: "lastname", Type: schemas.String, PII: true, Description: "Last name."}),
@@ -113,7 +113,7 @@ func init() {
 			field("campaigns_uri", schemas.Column{Name: "campaigns_uri", Type: schemas.String, Description: "The API path of the user's campaigns."}),
 			field("payments_uri", schemas.Column{Name: "payments_uri", Type: schemas.String, Description: "The API path of the user's payments."}),
 			field("paid_campaigns_uri", schemas.Column{Name: "paid_campaigns_uri", Type: schemas.String, Description: "The API path of the campaigns the user paid for."}),
-		),
+		), "email", "email"),
 		raw(RawUsers, Users, "user_id"),
 	}}
 	schemas.RegisterSource(schemas.SourceInfo{

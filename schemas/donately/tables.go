@@ -99,7 +99,7 @@ func init() {
 		donatelyRaw(RawCampaigns, Campaigns, "campaign_id", "created_date", "Every Donately campaign version's JSON as the API sent it."),
 	}}
 	donatelyPeople = schemas.Flattening{Record: "person", Key: "id", Date: "created_at", Tables: []schemas.Table{
-		donatelyParent(People, "One row per extracted version of a Donately person (a donor or contact). Query donately_people_current for the latest state.",
+		schemas.WithDonorKey(donatelyParent(People, "One row per extracted version of a Donately person (a donor or contact). Query donately_people_current for the latest state.",
 			"created_date",
 			field("email", schemas.Column{Name: "email", Type: schemas.String, PII: true, Description: "Email address."}),
 			field("first_name", schemas.Column{Name: "first_name", Type: schemas.String, PII: true, Description: "First name."}),
@@ -111,7 +111,7 @@ func init() {
 			field("state", schemas.Column{Name: "state", Type: schemas.String, Description: "State or province."}),
 			field("zip_code", schemas.Column{Name: "zip_code", Type: schemas.String, PII: true, Description: "Postal or ZIP code."}),
 			field("country", schemas.Column{Name: "country", Type: schemas.String, Description: "Country."}),
-		),
+		), "email", "email"),
 		donatelyRaw(RawPeople, People, "person_id", "created_date", "Every Donately person version's JSON as the API sent it."),
 	}}
 	schemas.RegisterSource(schemas.SourceInfo{

@@ -188,6 +188,7 @@ CREATE TABLE IF NOT EXISTS "transactions" (
   "payee_user_language" VARCHAR,
   "payee_user_title" VARCHAR,
   "payee_user_name" VARCHAR,
+  "donor_key" VARCHAR,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -455,6 +456,7 @@ CREATE TABLE IF NOT EXISTS "crowdtilt_users" (
   "modification_date" TIMESTAMPTZ,
   "metadata" VARCHAR,
   "content_hash" VARCHAR NOT NULL,
+  "donor_key" VARCHAR,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
@@ -582,6 +584,7 @@ CREATE TABLE IF NOT EXISTS "donately_people" (
   "country" VARCHAR,
   "created_at" TIMESTAMPTZ,
   "updated_at" TIMESTAMPTZ,
+  "donor_key" VARCHAR,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
