@@ -31,6 +31,7 @@ type Config struct {
 
 	API       API
 	Donately  Donately
+	PII       PII
 	Crowdtilt Crowdtilt
 	Warehouse Warehouse
 	DuckDB    DuckDB
@@ -48,6 +49,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.API.SetDefaults()
 	c.Donately.SetDefaults()
+	c.PII.SetDefaults()
 	c.Crowdtilt.SetDefaults()
 	c.Warehouse.SetDefaults()
 	c.DuckDB.SetDefaults()
@@ -120,6 +122,9 @@ type BigQuery struct {
 	// bucket (BigQuery reads the files as that identity too), and the bucket must be in a
 	// location BigQuery can load into the dataset from (the dataset's).
 	StagingBucket string
+	// PolicyTag, when set, is the Data Catalog policy tag (projects/…/locations/…/taxonomies/…/
+	// policyTags/…) attached to every PII column the PII policy keeps or hashes.
+	PolicyTag string
 }
 
 // SetDefaults fills unset fields.

@@ -69,7 +69,12 @@ var registry = []setting{
 	{name: "bq-credentials", usage: "service account key file (default: Application Default Credentials)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.Credentials) }},
 	{name: "bq-poll-interval", usage: "how often a BigQuery load job's state is read until it is done", value: func(c *Config) pflag.Value { return (*durationValue)(&c.BigQuery.PollInterval) }},
 	{name: "bq-staging-bucket", usage: "Cloud Storage bucket to stage batches' Parquet files in before loading (default: upload with the load job)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.StagingBucket) }},
+	{name: "bq-policy-tag", verbs: loadVerbs, usage: "BigQuery policy tag (a Data Catalog taxonomy path) attached to every PII column kept or hashed, when a table or column is created", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.PolicyTag) }},
 	{name: "duckdb-lock-wait", usage: "how long opening the DuckDB file waits while another process holds it (0: no wait)", value: func(c *Config) pflag.Value { return (*durationValue)(&c.DuckDB.LockWait) }},
+	// PII policy
+	{name: "pii-default", verbs: loadVerbs, usage: "what becomes of every PII column without an override: keep, hash (keyed HMAC-SHA256) or drop", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Default) }},
+	{name: "pii-columns", verbs: loadVerbs, usage: "per-column PII overrides: table.column=keep, hash or drop, comma-separated (in the config file, also a map)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Columns) }},
+	{name: "pii-key-file", verbs: loadVerbs, usage: "file holding the key of the PII hash and of donor_key (else " + PIIKeyEnv + ")", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.KeyFile) }},
 	// Logging
 	{name: "log-format", usage: "log format: auto (text on a terminal, else JSON), text or json", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Log.Format) }},
 	{name: "log-level", usage: "log level: debug, info, warn or error", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Log.Level) }},
@@ -256,6 +261,9 @@ func Resolve(fs *pflag.FlagSet, c *Config, src Source) (map[string]bool, error) 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := c.PII.ReadKey(src); err != nil {
+		return nil, err
+	}
 	return provided, c.readKey(src)
 }
 
@@ -327,7 +335,13 @@ func parseYAML(b []byte, name string) (map[string]string, error) {
 			errs = append(errs, fmt.Errorf("config file %s: unknown key %q", name, k))
 		default:
 			switch v := v.(type) {
-			case map[string]any, []any:
+			case map[string]any:
+				if k != "pii-columns" {
+					errs = append(errs, fmt.Errorf("config file %s: %s: want a single value", name, k))
+					break
+				}
+				out[k] = piiColumnsOfYAML(v)
+			case []any:
 				errs = append(errs, fmt.Errorf("config file %s: %s: want a single value", name, k))
 			case nil:
 			case time.Time:

@@ -77,6 +77,9 @@ type Run struct {
 	Outcome, Error       string
 	Windows, WindowsSkipped, Pages, Requests, Retries, Throttled, Transactions, BytesLoaded,
 	UnknownFields, InvalidTransactions, Quarantined int64
+	// PIIPolicy describes the PII policy the run applied (schemas.Policy.String); "" for none
+	// recorded (everything kept).
+	PIIPolicy string
 	// RowsPerTable counts the rows loaded per table; stored as a JSON object.
 	RowsPerTable map[string]int64
 }

@@ -56,6 +56,8 @@ const loadConcurrency = 4
 // ID derived from the batch, the table and the attempt, so a retried request never appends twice.
 // Its methods are safe for concurrent use.
 type BigQuery struct {
+	// tables are schemas' tables under the PII policy (WithBigQueryPII): what migrate creates.
+	tables   []schemas.Table
 	client   *bigquery.Client
 	project  string
 	dataset  string
@@ -93,6 +95,13 @@ type bigQueryOptions struct {
 	mem          memory.Allocator
 	storageOpts  []option.ClientOption
 	chunkSize    int
+	pii          schemas.Policy
+}
+
+// WithBigQueryPII creates and evolves the tables under a PII policy: the columns it drops are
+// absent from new tables, and its policy tag is attached to the PII columns it keeps or hashes.
+func WithBigQueryPII(p schemas.Policy) BigQueryOption {
+	return func(o *bigQueryOptions) { o.pii = p }
 }
 
 // WithClientOptions adds options to the BigQuery client's (after those OpenBigQuery derives from
@@ -219,6 +228,7 @@ func OpenBigQuery(ctx context.Context, cfg config.BigQuery, log *logrus.Entry, o
 			dsID, ErrWarehouseUnavailable, err)
 	}
 	q := &BigQuery{
+		tables:       o.pii.Tables(schemas.AllTables()),
 		client:       client,
 		project:      cfg.Project,
 		dataset:      cfg.Dataset,

@@ -314,7 +314,7 @@ func (q *BigQuery) RecordRun(ctx context.Context, r Run) error {
 		"retries": r.Retries, "throttled": r.Throttled, "transactions": r.Transactions,
 		"rows_per_table": perTable, "bytes_loaded": r.BytesLoaded,
 		"unknown_fields": r.UnknownFields, "invalid_transactions": r.InvalidTransactions,
-		"quarantined": r.Quarantined, "source": r.Source,
+		"quarantined": r.Quarantined, "pii_policy": nullString(r.PIIPolicy), "source": r.Source,
 	}
 	data, err := q.encodeRows(schemas.Runs, []map[string]any{row})
 	if err != nil {
@@ -381,6 +381,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			UnknownFields       bigquery.NullInt64     `bigquery:"unknown_fields"`
 			InvalidTransactions bigquery.NullInt64     `bigquery:"invalid_transactions"`
 			Quarantined         bigquery.NullInt64     `bigquery:"quarantined"`
+			PIIPolicy           bigquery.NullString    `bigquery:"pii_policy"`
 			Source              string                 `bigquery:"source"`
 		}
 		if err := it.Next(&r); err != nil {
@@ -395,7 +396,7 @@ ORDER BY ` + "`started_at`" + ` DESC, ` + "`run_id`" + ` DESC`
 			Requests: r.Requests.Int64, Retries: r.Retries.Int64, Throttled: r.Throttled.Int64,
 			Transactions: r.Transactions.Int64, BytesLoaded: r.BytesLoaded.Int64,
 			UnknownFields: r.UnknownFields.Int64, InvalidTransactions: r.InvalidTransactions.Int64,
-			Quarantined: r.Quarantined.Int64, Source: r.Source,
+			Quarantined: r.Quarantined.Int64, PIIPolicy: r.PIIPolicy.StringVal, Source: r.Source,
 		}
 		if r.RowsPerTable.Valid {
 			if err := json.Unmarshal([]byte(r.RowsPerTable.StringVal), &run.RowsPerTable); err != nil {

@@ -23,7 +23,7 @@ const tableUpdateTries = 3
 // tables it created.
 func (q *BigQuery) migrate(ctx context.Context) (int, error) {
 	ds := q.client.Dataset(q.dataset)
-	tables := schemas.AllTables()
+	tables := q.tables
 	current := make([]*bigquery.TableMetadata, len(tables)) // nil: missing
 	var refused []error
 	for i, t := range tables {

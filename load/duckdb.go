@@ -36,6 +36,8 @@ type DuckDB struct {
 	path     string
 	log      *logrus.Entry
 	readOnly bool
+	// tables are schemas' tables under the PII policy (WithDuckDBPII): what migrate creates.
+	tables []schemas.Table
 
 	// afterLoad, when set (by tests), is called inside Commit's transaction after each table's
 	// rows are inserted, before the checkpoints.
@@ -60,7 +62,12 @@ type duckDBOptions struct {
 	now               func() time.Time
 	sleep             func(context.Context, time.Duration) error
 	open              func(dsn string) (*duckdb.Connector, error)
+	pii               schemas.Policy
 }
+
+// WithDuckDBPII creates the tables under a PII policy: the columns it drops are absent from new
+// tables (an existing table keeps them; new rows leave them null).
+func WithDuckDBPII(p schemas.Policy) DuckDBOption { return func(o *duckDBOptions) { o.pii = p } }
 
 // MustExist makes OpenDuckDB refuse to create the file: a missing one is an error wrapping
 // ErrNoWarehouse (`ccsync query --write`).
@@ -188,7 +195,7 @@ func newDuckDB(cfg config.DuckDB, log *logrus.Entry, readOnly bool, opts []DuckD
 		db.SetConnMaxIdleTime(o.idleHold)
 		db.SetConnMaxLifetime(o.maxHold)
 	}
-	return &DuckDB{db: db, path: cfg.Path, log: log, readOnly: readOnly}, nil
+	return &DuckDB{db: db, path: cfg.Path, log: log, readOnly: readOnly, tables: o.pii.Tables(schemas.AllTables())}, nil
 }
 
 // storageVersion is the storage format of a file the writer creates: the first whose
@@ -226,7 +233,7 @@ func (d *DuckDB) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 		}
 	}()
 
-	for _, t := range schemas.AllTables() {
+	for _, t := range d.tables {
 		if _, err := tx.ExecContext(ctx, t.DuckDBCreate()); err != nil {
 			return fmt.Errorf("creating table %s: %w", t.Name, err)
 		}
@@ -238,7 +245,7 @@ func (d *DuckDB) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	canon := map[string]string{} // schemas DuckDB type → DuckDB's spelling of it
 	var alters []string
 	var mismatches []error
-	for _, t := range schemas.AllTables() {
+	for _, t := range d.tables {
 		have := existing[t.Name]
 		for _, c := range t.Columns {
 			want, err := canonicalType(ctx, tx, canon, c.DuckDBType())
@@ -437,7 +444,7 @@ ORDER BY 1, stream, payout_account NULLS FIRST, window_start, window_end, commit
 
 // runColumns are the columns of ccsync_runs in the order RecordRun and Runs use them.
 const runColumns = `run_id, verb, args, range_start, range_end, started_at, ended_at, outcome, error, windows, windows_skipped,
-pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined, source`
+pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined, pii_policy, source`
 
 // runSelectColumns are runColumns as Runs reads them: a row written before ccsync had sources is
 // the legacy source's.
@@ -452,10 +459,10 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
 		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
-		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined, r.Source)
+		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined, nullString(r.PIIPolicy), r.Source)
 	if err != nil {
 		return fmt.Errorf("recording run %s: %w", r.RunID, err)
 	}
@@ -480,17 +487,17 @@ ORDER BY started_at DESC, run_id DESC`
 	for rows.Next() {
 		var (
 			r                                        Run
-			args, errText, perTable                  sql.NullString
+			args, errText, perTable, piiPolicy       sql.NullString
 			rangeStart, rangeEnd, endedAt            sql.NullTime
 			windows, skipped, pages, requests        sql.NullInt64
 			retries, throttled, txns, bytes, unknown sql.NullInt64
 			invalid, quarantined                     sql.NullInt64
 		)
 		if err := rows.Scan(&r.RunID, &r.Verb, &args, &rangeStart, &rangeEnd, &r.StartedAt, &endedAt, &r.Outcome, &errText,
-			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid, &quarantined, &r.Source); err != nil {
+			&windows, &skipped, &pages, &requests, &retries, &throttled, &txns, &perTable, &bytes, &unknown, &invalid, &quarantined, &piiPolicy, &r.Source); err != nil {
 			return nil, fmt.Errorf("reading runs: %w", err)
 		}
-		r.Args, r.Error = args.String, errText.String
+		r.Args, r.Error, r.PIIPolicy = args.String, errText.String, piiPolicy.String
 		r.RangeStart, r.RangeEnd, r.EndedAt = utcOrZero(rangeStart), utcOrZero(rangeEnd), utcOrZero(endedAt)
 		r.StartedAt = r.StartedAt.UTC()
 		r.Windows, r.WindowsSkipped, r.Pages, r.Requests = windows.Int64, skipped.Int64, pages.Int64, requests.Int64

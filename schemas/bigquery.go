@@ -31,13 +31,17 @@ func (t Type) BigQueryFieldType() bigquery.FieldType {
 // BigQueryField is the column as a BigQuery field: REPEATED for a repeated column, REQUIRED for a
 // required one, NULLABLE otherwise, with the column's description.
 func (c Column) BigQueryField() *bigquery.FieldSchema {
-	return &bigquery.FieldSchema{
+	f := &bigquery.FieldSchema{
 		Name:        c.Name,
 		Type:        c.Type.BigQueryFieldType(),
 		Repeated:    c.Repeated,
 		Required:    c.Required && !c.Repeated,
 		Description: c.Description,
 	}
+	if c.PolicyTag != "" {
+		f.PolicyTags = &bigquery.PolicyTagList{Names: []string{c.PolicyTag}}
+	}
+	return f
 }
 
 // BigQuerySchema is the table's BigQuery schema, columns in order.

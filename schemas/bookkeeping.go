@@ -99,6 +99,7 @@ func runsTable() Table {
 			{Name: "unknown_fields", Type: Int64, Description: "Leaves the model does not know, counted over all transactions."},
 			{Name: "invalid_transactions", Type: Int64, Description: "Transactions the typed model could not fully decode (kept in raw_transactions)."},
 			{Name: "quarantined", Type: Int64, Description: "Items kept in the quarantine table (no readable id)."},
+			{Name: "pii_policy", Type: String, Description: "The PII policy the run applied (default treatment, per-column overrides, whether a key was set; never the key). NULL before ccsync had a PII policy: everything was kept."},
 			sourceColumn,
 		},
 	}

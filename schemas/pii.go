@@ -48,6 +48,10 @@ type Policy struct {
 	// Hash is the keyed hash (HMAC-SHA256 with the PII key, hex); nil when no key is configured,
 	// in which case no column may be hashed.
 	Hash func(string) string
+	// BigQueryTag, when set, is the policy tag (a Data Catalog taxonomy path,
+	// projects/…/locations/…/taxonomies/…/policyTags/…) attached in BigQuery to every PII column
+	// kept or hashed, raw JSON columns and donor keys included.
+	BigQueryTag string
 }
 
 // Of is the treatment of column c of table: Keep for a column that is not PII or is a raw JSON
@@ -127,6 +131,9 @@ func (p Policy) String() string {
 	if p.Hash != nil {
 		parts = append(parts, "key set")
 	}
+	if p.BigQueryTag != "" {
+		parts = append(parts, "policy tag "+p.BigQueryTag)
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -140,6 +147,9 @@ func (p Policy) Table(t Table) Table {
 		}
 		if c.Treatment == Drop && c.Derived != DonorKey {
 			continue
+		}
+		if c.PII && p.BigQueryTag != "" && c.Treatment != Drop {
+			c.PolicyTag = p.BigQueryTag
 		}
 		cols = append(cols, c)
 	}

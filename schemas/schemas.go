@@ -79,6 +79,9 @@ type Column struct {
 	// Treatment is what the run's PII policy does with the column's values (Policy.Table sets
 	// it; "" is Keep): Hash stores their keyed hash.
 	Treatment Treatment
+	// PolicyTag is the BigQuery policy tag (a Data Catalog taxonomy path) the PII policy attaches
+	// to the column (Policy.BigQueryTag, on every PII column kept or hashed).
+	PolicyTag string
 }
 
 // Kind says what a table holds.

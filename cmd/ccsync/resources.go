@@ -14,6 +14,7 @@ import (
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
 	"github.com/ccsync/ccsync/load/verify"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 // apiClient builds the API client: against the in-process sandbox with --sandbox, else the
@@ -145,9 +146,16 @@ func (inv *invocation) openSink(ctx context.Context) (sink, error) {
 	if inv.writesWarehouse() {
 		inv.removeStaleBatches()
 	}
+	var pii schemas.Policy
+	if inv.writesWarehouse() {
+		var err error
+		if pii, err = inv.piiPolicy(); err != nil {
+			return nil, err
+		}
+	}
 	switch inv.cfg.Warehouse.Kind {
 	case config.WarehouseDuckDB:
-		return inv.openDuckDB(ctx, inv.writesWarehouse())
+		return inv.openDuckDB(ctx, inv.writesWarehouse(), load.WithDuckDBPII(pii))
 	case config.WarehouseBigQuery:
 		if err := inv.cfg.BigQuery.Validate(); err != nil {
 			return nil, usagef(err)
@@ -155,7 +163,7 @@ func (inv *invocation) openSink(ctx context.Context) (sink, error) {
 		// The client retries 5xx until its context ends: an outage must not hang the run's start.
 		openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		b, err := load.OpenBigQuery(openCtx, inv.cfg.BigQuery, inv.log.WithField("component", "load"), load.WithGetenv(inv.env.src.Getenv))
+		b, err := load.OpenBigQuery(openCtx, inv.cfg.BigQuery, inv.log.WithField("component", "load"), load.WithGetenv(inv.env.src.Getenv), load.WithBigQueryPII(pii))
 		if err != nil {
 			return nil, fmt.Errorf("opening the BigQuery dataset %s:%s: %w", inv.cfg.BigQuery.Project, inv.cfg.BigQuery.Dataset, err)
 		}

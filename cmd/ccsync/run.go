@@ -9,6 +9,10 @@ import (
 
 // job connects to the API (checking the key) and the warehouse and describes the run of the verb.
 func (inv *invocation) job(ctx context.Context) (pipeline.Job, error) {
+	pii, err := inv.piiPolicy()
+	if err != nil {
+		return pipeline.Job{}, err
+	}
 	source, sink, err := inv.connect(ctx, false)
 	if err != nil {
 		return pipeline.Job{}, err
@@ -16,7 +20,7 @@ func (inv *invocation) job(ctx context.Context) (pipeline.Job, error) {
 	j := pipeline.Job{
 		Verb: inv.verb, Args: redactedArgs(inv.verb, inv.argv), RunID: inv.runID, Run: inv.cfg.Run,
 		Source: source, Sink: sink, Log: inv.log, Now: inv.env.now,
-		Out: inv.env.stdout, Getenv: inv.env.src.Getenv,
+		Out: inv.env.stdout, Getenv: inv.env.src.Getenv, PII: pii,
 	}
 	if inv.bar != nil {
 		j.Progress = inv.bar

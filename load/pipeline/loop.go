@@ -13,6 +13,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract"
 	"github.com/ccsync/ccsync/load"
+	"github.com/ccsync/ccsync/schemas"
 	"github.com/ccsync/ccsync/transform"
 )
 
@@ -33,6 +34,7 @@ type pipeline struct {
 	tempDir     string
 	concurrency int
 	policy      config.BatchPolicy
+	pii         schemas.Policy
 	now         func() time.Time
 	progress    Progress // may be nil
 }
@@ -153,10 +155,10 @@ func (p *pipeline) commit(ctx context.Context, b *openBatch, t *Tally) error {
 // (full) when the batch policy says it is full, and at the end.
 func (p *pipeline) buildLoop(ctx context.Context, results <-chan extract.WindowFetch, full chan<- *openBatch) (Tally, error) {
 	t := Tally{Rows: map[string]int64{}}
-	builder := p.source.NewBuilder(p.mem)
+	builder := p.source.NewBuilder(p.mem, p.pii)
 	defer builder.Release()
 	stamp := newStamper(p.now)
-	tables := p.source.Tables()
+	tables := p.pii.Tables(p.source.Tables())
 
 	var open *openBatch
 	defer func() {

@@ -85,8 +85,8 @@ func (f *exampleFetcher) PlanSync(context.Context, []load.Checkpoint, config.Run
 }
 func (f *exampleFetcher) Stats() extract.Stats    { return extract.Stats{} }
 func (f *exampleFetcher) Tables() []schemas.Table { return crowdchangeschema.BatchTables() }
-func (f *exampleFetcher) NewBuilder(mem memory.Allocator) Builder {
-	txs, err := transform.NewFlattener[crowdchange.Transaction](mem, crowdchangeschema.Flattening())
+func (f *exampleFetcher) NewBuilder(mem memory.Allocator, policy schemas.Policy) Builder {
+	txs, err := transform.NewFlattener[crowdchange.Transaction](mem, policy.Flattening(crowdchangeschema.Flattening()))
 	if err != nil {
 		panic(err)
 	}

@@ -38,6 +38,8 @@ type Job struct {
 	Progress Progress
 	// Getenv reads the environment (a backfill's Cloud Run task shard); nil reads nothing.
 	Getenv func(string) (string, bool)
+	// PII is the run's PII policy (the zero Policy keeps everything); the run log records it.
+	PII schemas.Policy
 }
 
 // Backfill loads the job's closed range of days (Run.From..Run.To), resumably: windows committed
@@ -115,14 +117,14 @@ func planError(err error) error {
 func run(ctx context.Context, j Job, plan extract.Plan, shard config.Shard) (Tally, error) {
 	started := j.Now()
 	todo, skipped := plan.Windows, plan.Skipped
-	log := j.Log.WithFields(logrus.Fields{"windows": len(todo), "skipped": skipped})
+	log := j.Log.WithFields(logrus.Fields{"windows": len(todo), "skipped": skipped, "pii_policy": j.PII.String()})
 	if shard.Count > 1 {
 		log = log.WithField("shard", shard.String())
 	}
 	log.Info("run started")
 
 	rec := load.Run{Source: j.Source.Name(), RunID: j.RunID, Verb: j.Verb, Args: j.Args, RangeStart: plan.From, RangeEnd: plan.To,
-		StartedAt: started, Outcome: "running", WindowsSkipped: int64(skipped)}
+		StartedAt: started, Outcome: "running", WindowsSkipped: int64(skipped), PIIPolicy: j.PII.String()}
 	if err := j.Sink.RecordRun(ctx, rec); err != nil {
 		return Tally{}, fmt.Errorf("recording the run's start: %w", err)
 	}
@@ -136,7 +138,7 @@ func run(ctx context.Context, j Job, plan extract.Plan, shard config.Shard) (Tal
 	}
 	p := &pipeline{
 		log: j.Log, source: j.Source, sink: j.Sink, mem: mem, runID: j.RunID,
-		tempDir: j.Run.TempDir, concurrency: j.Run.Concurrency, policy: j.Run.Batch, now: j.Now, progress: j.Progress,
+		tempDir: j.Run.TempDir, concurrency: j.Run.Concurrency, policy: j.Run.Batch, pii: j.PII, now: j.Now, progress: j.Progress,
 	}
 	t, runErr := p.run(ctx, todo)
 	if j.Progress != nil {

@@ -36,8 +36,9 @@ type Source interface {
 	// Tables are the tables a batch of the source writes, in the order its builders' NewRecords
 	// returns their records.
 	Tables() []schemas.Table
-	// NewBuilder returns an empty builder of the source's rows.
-	NewBuilder(mem memory.Allocator) Builder
+	// NewBuilder returns an empty builder of the source's rows under the PII policy: the records
+	// it returns have Tables' columns less those the policy drops (policy.Tables).
+	NewBuilder(mem memory.Allocator, policy schemas.Policy) Builder
 }
 
 // ChangeDetector is a source that appends a version of a record only when the record changed

@@ -50,6 +50,8 @@ type RunStatus struct {
 	Transactions int64     `json:"transactions"`
 	Outcome      string    `json:"outcome"`
 	Error        string    `json:"error,omitempty"`
+	// PIIPolicy is the PII policy the run applied; "keep" for a run that recorded none.
+	PIIPolicy string `json:"pii_policy"`
 }
 
 // StatusReport is a source's state in the warehouse: its streams' watermarks and its last runs.
@@ -146,9 +148,18 @@ func Status(ctx context.Context, src StatusSource, source string, now time.Time,
 		if end.IsZero() {
 			end = now
 		}
-		rep.Runs = append(rep.Runs, RunStatus{RunID: r.RunID, Verb: r.Verb, RangeStart: r.RangeStart.UTC(), RangeEnd: r.RangeEnd.UTC(), StartedAt: r.StartedAt.UTC(), DurationS: end.Sub(r.StartedAt).Seconds(), Transactions: r.Transactions, Outcome: r.Outcome, Error: r.Error})
+		rep.Runs = append(rep.Runs, RunStatus{RunID: r.RunID, Verb: r.Verb, RangeStart: r.RangeStart.UTC(), RangeEnd: r.RangeEnd.UTC(), StartedAt: r.StartedAt.UTC(), DurationS: end.Sub(r.StartedAt).Seconds(), Transactions: r.Transactions, Outcome: r.Outcome, Error: r.Error, PIIPolicy: piiPolicyOf(r)})
 	}
 	return rep, nil
+}
+
+// piiPolicyOf is the PII policy a run recorded; a run recorded before ccsync had one kept
+// everything.
+func piiPolicyOf(r load.Run) string {
+	if r.PIIPolicy == "" {
+		return "default keep"
+	}
+	return r.PIIPolicy
 }
 
 // runRange writes a run's range for people: its days (the last included) when it is whole days,
@@ -183,14 +194,14 @@ func WriteStatus(w io.Writer, rep StatusReport) {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tverb\trange\trecords\tduration\toutcome")
+	fmt.Fprintln(tw, "run\tverb\trange\trecords\tduration\tpii policy\toutcome")
 	for _, r := range rep.Runs {
 		rng := runRange(r.RangeStart, r.RangeEnd)
 		outcome := r.Outcome
 		if r.Error != "" {
 			outcome += ": " + r.Error
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.RunID, r.Verb, rng, r.Transactions, (time.Duration(r.DurationS*1e3) * time.Millisecond).Round(time.Millisecond), outcome)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.RunID, r.Verb, rng, r.Transactions, (time.Duration(r.DurationS*1e3) * time.Millisecond).Round(time.Millisecond), r.PIIPolicy, outcome)
 	}
 	_ = tw.Flush()
 	if rep.Lagging {

@@ -216,7 +216,7 @@ func BenchmarkStages(b *testing.B) {
 			}, nothing
 		})
 		stage("transform", func(b *testing.B) (func(int, []byte, *crowdchange.WindowResult), func()) {
-			tb := src.NewBuilder(memory.NewGoAllocator())
+			tb := src.NewBuilder(memory.NewGoAllocator(), schemas.Policy{})
 			return func(i int, _ []byte, w *crowdchange.WindowResult) {
 				tb.AddWindow(w, benchMeta)
 				if i%benchRowGroupPages == 0 {
@@ -226,7 +226,7 @@ func BenchmarkStages(b *testing.B) {
 		})
 		stage("encode", func(b *testing.B) (func(int, []byte, *crowdchange.WindowResult), func()) {
 			mem := memory.NewGoAllocator()
-			tb := src.NewBuilder(mem)
+			tb := src.NewBuilder(mem, schemas.Policy{})
 			defer tb.Release()
 			for i := range benchRowGroupPages {
 				tb.AddWindow(windows[i%len(windows)], benchMeta)
@@ -244,7 +244,7 @@ func BenchmarkStages(b *testing.B) {
 		})
 		stage("all", func(b *testing.B) (func(int, []byte, *crowdchange.WindowResult), func()) {
 			mem := memory.NewGoAllocator()
-			tb := src.NewBuilder(mem)
+			tb := src.NewBuilder(mem, schemas.Policy{})
 			sink := newParquetSink(b, mem, src.Tables())
 			return func(i int, page []byte, _ *crowdchange.WindowResult) {
 					p, err := pages.DecodePage(page)

@@ -30,8 +30,12 @@ type Builder struct {
 // It panics if schemas' declarations do not fit the model of package extract/crowdchange (a JSON path with no
 // field, a Go type that cannot fill its column): that is a bug that any test making a Builder
 // catches.
-func NewBuilder(mem memory.Allocator) *Builder {
-	f := crowdchangeschema.Flattening()
+func NewBuilder(mem memory.Allocator) *Builder { return NewBuilderUnder(mem, schemas.Policy{}) }
+
+// NewBuilderUnder is NewBuilder of the tables under a PII policy: its dropped columns absent, its
+// hashed values and raw JSON redacted.
+func NewBuilderUnder(mem memory.Allocator, policy schemas.Policy) *Builder {
+	f := policy.Flattening(crowdchangeschema.Flattening())
 	txs, err := transform.NewFlattener[crowdchangeapi.Transaction](mem, f)
 	if err != nil {
 		panic(err)

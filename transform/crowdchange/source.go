@@ -71,8 +71,8 @@ func (s *Source) Stats() extract.Stats { return s.api.Stats() }
 func (s *Source) Tables() []schemas.Table { return crowdchangeschema.BatchTables() }
 
 // NewBuilder returns a Builder that takes whole windows.
-func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
-	return windowBuilder{NewBuilder(mem)}
+func (s *Source) NewBuilder(mem memory.Allocator, policy schemas.Policy) pipeline.Builder {
+	return windowBuilder{NewBuilderUnder(mem, policy)}
 }
 
 // windowBuilder adds a fetched window's transactions and quarantined items.

@@ -51,11 +51,11 @@ func (s *Source) Tables() []schemas.Table { return tables() }
 
 // NewBuilder returns an empty builder of Crowdtilt's rows, which appends a version of a record
 // only when its content hash differs from its current version's.
-func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
+func (s *Source) NewBuilder(mem memory.Allocator, policy schemas.Policy) pipeline.Builder {
 	if s.current == nil {
 		s.current = map[crowdtilt.Kind]map[string]string{}
 	}
-	b, err := newBuilder(mem, s.current)
+	b, err := newBuilder(mem, policy, s.current)
 	if err != nil {
 		panic(err) // the declarations do not fit the model: a programming mistake, caught by the tests
 	}
@@ -78,17 +78,17 @@ type builder struct {
 	unchanged, reread int
 }
 
-func newBuilder(mem memory.Allocator, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
-	payments, err := transform.NewFlattener[paymentRow](mem, crowdtiltschema.PaymentsFlattening())
+func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
+	payments, err := transform.NewFlattener[paymentRow](mem, policy.Flattening(crowdtiltschema.PaymentsFlattening()))
 	if err != nil {
 		return nil, err
 	}
-	campaigns, err := transform.NewFlattener[campaignRow](mem, crowdtiltschema.CampaignsFlattening())
+	campaigns, err := transform.NewFlattener[campaignRow](mem, policy.Flattening(crowdtiltschema.CampaignsFlattening()))
 	if err != nil {
 		payments.Release()
 		return nil, err
 	}
-	users, err := transform.NewFlattener[userRow](mem, crowdtiltschema.UsersFlattening())
+	users, err := transform.NewFlattener[userRow](mem, policy.Flattening(crowdtiltschema.UsersFlattening()))
 	if err != nil {
 		payments.Release()
 		campaigns.Release()

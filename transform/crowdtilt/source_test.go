@@ -16,6 +16,7 @@ import (
 	"github.com/ccsync/ccsync/extract/crowdtilt"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/schemas"
 	crowdtiltschema "github.com/ccsync/ccsync/schemas/crowdtilt"
 	"github.com/ccsync/ccsync/transform"
 )
@@ -180,7 +181,7 @@ func TestChangesOnly(t *testing.T) {
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	b := src.NewBuilder(mem)
+	b := src.NewBuilder(mem, schemas.Policy{})
 	defer b.Release()
 	meta := transform.Meta{RunID: "run", BatchID: "batch", ExtractedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}
 	for range 2 { // the second time, everything is current
@@ -231,7 +232,7 @@ func TestRereadKeepsTheNewest(t *testing.T) {
 			t.Parallel()
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			b := NewSource(&fakeAPI{}, nil).NewBuilder(mem)
+			b := NewSource(&fakeAPI{}, nil).NewBuilder(mem, schemas.Policy{})
 			defer b.Release()
 			for i, u := range tc.reads {
 				w := extract.Window{Stream: StreamWalk, Account: fmt.Sprintf("CMP%d", i)}

@@ -67,8 +67,8 @@ func tables() []schemas.Table {
 func (s *Source) Tables() []schemas.Table { return tables() }
 
 // NewBuilder returns an empty builder of Donately's rows.
-func (s *Source) NewBuilder(mem memory.Allocator) pipeline.Builder {
-	b, err := newBuilder(mem)
+func (s *Source) NewBuilder(mem memory.Allocator, policy schemas.Policy) pipeline.Builder {
+	b, err := newBuilder(mem, policy)
 	if err != nil {
 		panic(err) // the declarations do not fit the model: a programming mistake, caught by the tests
 	}
@@ -83,17 +83,17 @@ type builder struct {
 	people    *transform.Flattener[donately.Person]
 }
 
-func newBuilder(mem memory.Allocator) (*builder, error) {
-	donations, err := transform.NewFlattener[donationRow](mem, donatelyschema.DonationsFlattening())
+func newBuilder(mem memory.Allocator, policy schemas.Policy) (*builder, error) {
+	donations, err := transform.NewFlattener[donationRow](mem, policy.Flattening(donatelyschema.DonationsFlattening()))
 	if err != nil {
 		return nil, err
 	}
-	campaigns, err := transform.NewFlattener[donately.Campaign](mem, donatelyschema.CampaignsFlattening())
+	campaigns, err := transform.NewFlattener[donately.Campaign](mem, policy.Flattening(donatelyschema.CampaignsFlattening()))
 	if err != nil {
 		donations.Release()
 		return nil, err
 	}
-	people, err := transform.NewFlattener[donately.Person](mem, donatelyschema.PeopleFlattening())
+	people, err := transform.NewFlattener[donately.Person](mem, policy.Flattening(donatelyschema.PeopleFlattening()))
 	if err != nil {
 		donations.Release()
 		campaigns.Release()

@@ -10,6 +10,7 @@ import (
 	"github.com/ccsync/ccsync/config"
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/extract/donately/donatelytest"
+	"github.com/ccsync/ccsync/schemas"
 	donatelyschema "github.com/ccsync/ccsync/schemas/donately"
 	"github.com/ccsync/ccsync/transform"
 )
@@ -40,7 +41,7 @@ func TestWindowsBecomeRows(t *testing.T) {
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	b := src.NewBuilder(mem)
+	b := src.NewBuilder(mem, schemas.Policy{})
 	defer b.Release()
 	meta := transform.Meta{RunID: "run", BatchID: "batch", ExtractedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	records := 0

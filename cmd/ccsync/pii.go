@@ -1,0 +1,47 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/ccsync/ccsync/schemas"
+)
+
+// piiPolicy builds the run's PII policy from --pii-default, --pii-columns and the PII key
+// (--pii-key-file or CCSYNC_PII_KEY), checked against the source tables. The key lives only in
+// the hash's closure: no formatting of the policy prints it.
+func (inv *invocation) piiPolicy() (schemas.Policy, error) {
+	cfg := inv.cfg.PII
+	if err := cfg.Validate(); err != nil {
+		return schemas.Policy{}, usagef(err)
+	}
+	overrides, err := cfg.Overrides()
+	if err != nil {
+		return schemas.Policy{}, usagef(err)
+	}
+	p := schemas.Policy{Default: schemas.Treatment(strings.ToLower(strings.TrimSpace(cfg.Default))), BigQueryTag: inv.cfg.BigQuery.PolicyTag}
+	if len(overrides) > 0 {
+		p.Columns = map[string]schemas.Treatment{}
+		for name, t := range overrides {
+			p.Columns[name] = schemas.Treatment(t)
+		}
+	}
+	if key := cfg.Key.Reveal(); key != "" {
+		p.Hash = keyedHash([]byte(key))
+	}
+	if err := p.Validate(schemas.SourceDataTables()); err != nil {
+		return schemas.Policy{}, usagef(err)
+	}
+	return p, nil
+}
+
+// keyedHash is HMAC-SHA256 with key, in hex.
+func keyedHash(key []byte) func(string) string {
+	return func(s string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+}
