@@ -72,9 +72,9 @@ var registry = []setting{
 	{name: "bq-policy-tag", verbs: loadVerbs, usage: "BigQuery policy tag (a Data Catalog taxonomy path) attached to every PII column kept or hashed, when a table or column is created", value: func(c *Config) pflag.Value { return (*stringValue)(&c.BigQuery.PolicyTag) }},
 	{name: "duckdb-lock-wait", usage: "how long opening the DuckDB file waits while another process holds it (0: no wait)", value: func(c *Config) pflag.Value { return (*durationValue)(&c.DuckDB.LockWait) }},
 	// PII policy
-	{name: "pii-default", verbs: loadVerbs, usage: "what becomes of every PII column without an override: keep, hash (keyed HMAC-SHA256) or drop", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Default) }},
-	{name: "pii-columns", verbs: loadVerbs, usage: "per-column PII overrides: table.column=keep, hash or drop, comma-separated (in the config file, also a map)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Columns) }},
-	{name: "pii-key-file", verbs: loadVerbs, usage: "file holding the key of the PII hash and of donor_key (else " + PIIKeyEnv + ")", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.KeyFile) }},
+	{name: "pii-default", verbs: extractVerbs, usage: "what becomes of every PII column without an override: keep, hash (keyed HMAC-SHA256) or drop", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Default) }},
+	{name: "pii-columns", verbs: extractVerbs, usage: "per-column PII overrides: table.column=keep, hash or drop, comma-separated (in the config file, also a map)", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.Columns) }},
+	{name: "pii-key-file", verbs: extractVerbs, usage: "file holding the key of the PII hash and of donor_key (else " + PIIKeyEnv + ")", value: func(c *Config) pflag.Value { return (*stringValue)(&c.PII.KeyFile) }},
 	// Logging
 	{name: "log-format", usage: "log format: auto (text on a terminal, else JSON), text or json", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Log.Format) }},
 	{name: "log-level", usage: "log level: debug, info, warn or error", value: func(c *Config) pflag.Value { return (*stringValue)(&c.Log.Level) }},

@@ -117,6 +117,8 @@ func (r Run) rowsPerTableJSON() (any, error) {
 type Batch struct {
 	dir, runID, batchID string
 	mem                 memory.Allocator
+	// pii is the PII policy the tables' rows are written under (their dropped columns absent).
+	pii schemas.Policy
 
 	mu          sync.Mutex
 	open        map[string]*tableFile // table → its open writer
@@ -153,7 +155,7 @@ func (b bufferedWriter) Write(p []byte) (int, error) { return b.w.Write(p) }
 // killed process. runID and batchID must be non-empty: every row written must carry them in
 // _run_id and _batch_id. mem allocates the Parquet writers' buffers (nil: the default
 // allocator).
-func NewBatch(dir, runID, batchID string, mem memory.Allocator) (*Batch, error) {
+func NewBatch(dir, runID, batchID string, mem memory.Allocator, opts ...BatchOption) (*Batch, error) {
 	if runID == "" || batchID == "" {
 		return nil, errors.New("new batch: run ID and batch ID must not be empty")
 	}
@@ -169,7 +171,7 @@ func NewBatch(dir, runID, batchID string, mem memory.Allocator) (*Batch, error) 
 		_ = os.RemoveAll(sub)
 		return nil, fmt.Errorf("new batch %s: locking its directory: %w", batchID, err)
 	}
-	return &Batch{
+	b := &Batch{
 		dir:     sub,
 		lock:    lock,
 		runID:   runID,
@@ -177,11 +179,22 @@ func NewBatch(dir, runID, batchID string, mem memory.Allocator) (*Batch, error) 
 		mem:     mem,
 		open:    map[string]*tableFile{},
 		rows:    map[string]int64{},
-	}, nil
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	return b, nil
 }
 
 // ID is the batch ID: the _batch_id of its rows and the batch_id of its checkpoints.
 func (b *Batch) ID() string { return b.batchID }
+
+// BatchOption configures NewBatch.
+type BatchOption func(*Batch)
+
+// BatchPII writes the tables under a PII policy: a record's schema is its table's less the
+// columns the policy drops (schemas.Policy.Table).
+func BatchPII(p schemas.Policy) BatchOption { return func(b *Batch) { b.pii = p } }
 
 // RunID is the ID of the run the batch belongs to.
 func (b *Batch) RunID() string { return b.runID }
@@ -204,6 +217,7 @@ func (b *Batch) Write(table string, rec arrow.Record) error {
 	if !ok || (t.Kind != schemas.Data && t.Kind != schemas.Quarantine) {
 		return fmt.Errorf("writing %s to batch %s: not a table loaded in batches", table, b.batchID)
 	}
+	t = b.pii.Table(t)
 	schema := t.ArrowSchema()
 	if !rec.Schema().Equal(schema) {
 		return fmt.Errorf("writing %s to batch %s: record schema differs from the table's: %s", table, b.batchID, schemaDiff(rec.Schema(), schema))

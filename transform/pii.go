@@ -248,3 +248,17 @@ func hashValue(v []byte, hash func(string) string) ([]byte, bool) {
 	out, _ := json.Marshal(hash(text))
 	return out, true
 }
+
+// Redactor returns what the raw JSON of f's records becomes under its PII policy (f is a
+// Flattening under a policy, schemas.Policy.Flattening): verify compares the API's answer, so
+// redacted, with the raw JSON stored. The identity when the policy redacts nothing.
+func Redactor(f schemas.Flattening) func(raw []byte) []byte {
+	tree := newRedactTree(f.Redact)
+	if tree == nil {
+		return func(raw []byte) []byte { return raw }
+	}
+	return func(raw []byte) []byte {
+		out, _ := redact(raw, tree, f.Hash)
+		return out
+	}
+}

@@ -13,9 +13,16 @@ func cmdVerify(ctx context.Context, inv *invocation) error {
 	if err := inv.cfg.Run.ValidateRange(); err != nil {
 		return usagef(err)
 	}
+	pii, err := inv.piiPolicy()
+	if err != nil {
+		return err
+	}
 	source, sink, err := inv.connect(ctx, true)
 	if err != nil {
 		return err
+	}
+	if c, ok := source.(piiComparer); ok {
+		c.ComparePII(pii)
 	}
 	wh, err := verify.WarehouseOf(sink)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/ccsync/ccsync/schemas"
+	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
+	transformdonately "github.com/ccsync/ccsync/transform/donately"
 )
 
 // piiPolicy builds the run's PII policy from --pii-default, --pii-columns and the PII key
@@ -36,6 +38,17 @@ func (inv *invocation) piiPolicy() (schemas.Policy, error) {
 	}
 	return p, nil
 }
+
+// piiComparer is a platform whose verify compares raw JSON: it must redact the API's as the PII
+// policy stored it (a platform that compares content hashes needs nothing).
+type piiComparer interface {
+	ComparePII(p schemas.Policy)
+}
+
+var (
+	_ piiComparer = (*transformcrowdchange.Source)(nil)
+	_ piiComparer = (*transformdonately.Source)(nil)
+)
 
 // keyedHash is HMAC-SHA256 with key, in hex.
 func keyedHash(key []byte) func(string) string {

@@ -274,7 +274,7 @@ const rowGroupTransactions = 2000
 
 func (p *pipeline) newBatch(seq int) (*openBatch, error) {
 	id := fmt.Sprintf("%s-%04d", p.runID, seq)
-	b, err := load.NewBatch(p.tempDir, p.runID, id, p.mem) // in a directory of its own under tempDir
+	b, err := load.NewBatch(p.tempDir, p.runID, id, p.mem, load.BatchPII(p.pii)) // in a directory of its own under tempDir
 	if err != nil {
 		return nil, fmt.Errorf("creating batch %s: %w", id, err)
 	}

@@ -366,13 +366,13 @@ func transactionsTable() *builder {
 	b.leaves("fundraiser_user_page.", "page_", "Personal page: ",
 		i64("id", "ID."),
 		i64("partner_id", "partner ID."),
-		str("name", "name."),
+		pii("name", "name (usually its owner's)."),
 		pii("first_name", "owner's first name."),
 		pii("last_name", "owner's last name."),
 		pii("user_name", "owner's user name."),
 		pii("title", "owner's title."),
 		money("goal", "goal."),
-		str("url", "URL."),
+		pii("url", "URL (usually its owner's name)."),
 		str("language", "language (en, fr)."),
 	)
 	b.leaves("", "", "",
@@ -543,7 +543,7 @@ func registrationsTable() *builder {
 			i64("registrant_id", "registrant ID."),
 		)
 		b.leaves("fundraiser_page.", "page_", "Registrant's page: ",
-			i64("id", "ID."), str("name", "name."), money("goal", "goal."), str("url", "URL."))
+			i64("id", "ID."), pii("name", "name (usually the registrant's)."), money("goal", "goal."), pii("url", "URL (usually the registrant's name)."))
 		b.leaves("fundraiser_page.self_donation.", "self_donation_", "Self-donation: ",
 			i64("id", "ID."), pii("name", "donor name."), money("amount", "amount."))
 		b.leaves("fundraiser_page.team.", "team_", "Registrant's team: ",
@@ -601,7 +601,7 @@ func selfDonationsTable() *builder {
 		b.leaves("fundraiser_page.", "page_", "Personal page: ",
 			i64("id", "ID."),
 			i64("partner_id", "partner ID."),
-			str("name", "name."),
+			pii("name", "name (usually its owner's)."),
 			pii("first_name", "owner's first name."),
 			pii("last_name", "owner's last name."),
 			money("goal", "goal."),

@@ -656,6 +656,7 @@ CREATE TABLE IF NOT EXISTS "ccsync_runs" (
   "unknown_fields" BIGINT,
   "invalid_transactions" BIGINT,
   "quarantined" BIGINT,
+  "pii_policy" VARCHAR,
   "source" VARCHAR
 );
 

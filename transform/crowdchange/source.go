@@ -33,6 +33,9 @@ var (
 // Source is CrowdChange as the run loop sees it.
 type Source struct {
 	api Fetcher
+	// redact is what verify does to the API's raw JSON before comparing it (ComparePII); nil:
+	// nothing.
+	redact func([]byte) []byte
 }
 
 // NewSource returns the CrowdChange source reading through api.
@@ -116,7 +119,7 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 			}
 			paid, donation, covered = string(a.TotalPaid), string(a.Donation), string(a.CoveredFees)
 		}
-		out = append(out, verify.NewFact(strconv.FormatInt(t.ID, 10), currency, t.Raw, paid, donation, covered))
+		out = append(out, verify.NewFact(strconv.FormatInt(t.ID, 10), currency, s.redacted(t.Raw), paid, donation, covered))
 	}
 	return out
 }
@@ -132,4 +135,17 @@ WHERE (t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s') OR t.date IS NULL`,
 		ref(crowdchangeschema.Transactions+"_current"), ref(crowdchangeschema.RawTransactions+"_current"),
 		schemas.ColRunID, schemas.ColRunID, schemas.ColExtractedAt, schemas.ColExtractedAt,
 		from.UTC().Format("2006-01-02 15:04:05"), to.UTC().Format("2006-01-02 15:04:05"))
+}
+
+// ComparePII makes verify compare the API's transactions as the PII policy stores them (their raw
+// JSON redacted).
+func (s *Source) ComparePII(p schemas.Policy) {
+	s.redact = transform.Redactor(p.Flattening(crowdchangeschema.Flattening()))
+}
+
+func (s *Source) redacted(raw []byte) []byte {
+	if s.redact == nil {
+		return raw
+	}
+	return s.redact(raw)
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/ccsync/ccsync/extract/donately"
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/verify"
+	"github.com/ccsync/ccsync/schemas"
 	donatelyschema "github.com/ccsync/ccsync/schemas/donately"
+	"github.com/ccsync/ccsync/transform"
 )
 
 // The streams, as schemas declares them.
@@ -50,6 +52,9 @@ var _ Lister = (*donately.Client)(nil)
 // Source is Donately as the run loop and verify see it.
 type Source struct {
 	api Lister
+	// redact is what verify does to the API's raw JSON before comparing it (ComparePII); nil:
+	// nothing.
+	redact func([]byte) []byte
 }
 
 // NewSource returns the Donately source reading through api.
@@ -202,7 +207,20 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 				amount = new(big.Rat).SetFrac64(*d.AmountInCents, 100).FloatString(2)
 			}
 		}
-		out = append(out, verify.NewFact(r.ID, currency, r.Raw, amount))
+		out = append(out, verify.NewFact(r.ID, currency, s.redacted(r.Raw), amount))
 	}
 	return out
+}
+
+// ComparePII makes verify compare the API's donations as the PII policy stores them (their raw
+// JSON redacted).
+func (s *Source) ComparePII(p schemas.Policy) {
+	s.redact = transform.Redactor(p.Flattening(donatelyschema.DonationsFlattening()))
+}
+
+func (s *Source) redacted(raw []byte) []byte {
+	if s.redact == nil {
+		return raw
+	}
+	return s.redact(raw)
 }
