@@ -50,6 +50,8 @@ type quarantineRows struct {
 	raw    col
 	base64 col
 	issues []string // invalid UTF-8 noted in a reason; the row keeps the repaired text
+	// redact is what the PII policy does to an item's raw JSON (RedactAs); nil: nothing.
+	redact func([]byte) []byte
 }
 
 func newQuarantineRows(mem memory.Allocator) (*quarantineRows, error) {
@@ -97,7 +99,11 @@ func (q *quarantineRows) add(item extract.Quarantined, w extract.Window, m Meta)
 		case schemas.QuarantineReason:
 			q.strv(c, item.Reason)
 		case schemas.RawJSON:
-			q.rawJSON(c, q.base64, item.Raw) // sets the base64 column too, when needed
+			raw := item.Raw
+			if q.redact != nil {
+				raw = q.redact(raw)
+			}
+			q.rawJSON(c, q.base64, raw) // sets the base64 column too, when needed
 		case schemas.RunID:
 			q.strv(c, m.RunID)
 		case schemas.BatchID:
@@ -124,6 +130,22 @@ func NewQuarantine(mem memory.Allocator) (*Quarantine, error) {
 
 // Add appends a quarantine row for an item of window w, stamped like the window's versions.
 func (q *Quarantine) Add(item extract.Quarantined, w extract.Window, m Meta) { q.rows.add(item, w, m) }
+
+// RedactAs redacts the items' raw JSON under the PII policy of the flattenings fs (each under a
+// policy, schemas.Policy.Flattening): an item without a usable id may be a record of any of them,
+// so every one of their redactions applies.
+func (q *Quarantine) RedactAs(fs ...schemas.Flattening) {
+	var all schemas.Flattening
+	for _, f := range fs {
+		all.Redact = append(all.Redact, f.Redact...)
+		if f.Hash != nil {
+			all.Hash = f.Hash
+		}
+	}
+	if len(all.Redact) > 0 {
+		q.rows.redact = Redactor(all)
+	}
+}
 
 // Total is the number of rows added since the Quarantine was made.
 func (q *Quarantine) Total() int64 { return q.rows.total }

@@ -45,6 +45,7 @@ func NewBuilderUnder(mem memory.Allocator, policy schemas.Policy) *Builder {
 		txs.Release()
 		panic(err)
 	}
+	q.RedactAs(f)
 	b := &Builder{transactions: txs, quarantine: q}
 	batch := crowdchangeschema.BatchTables()
 	if len(batch) != len(f.Tables)+1 || batch[len(batch)-1].Name != schemas.QuarantineTable {

@@ -98,6 +98,8 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdti
 	if err != nil {
 		return nil, err
 	}
+	g.Quarantine().RedactAs(policy.Flattening(crowdtiltschema.PaymentsFlattening()),
+		policy.Flattening(crowdtiltschema.CampaignsFlattening()), policy.Flattening(crowdtiltschema.UsersFlattening()))
 	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
 		if current[k] == nil {
 			current[k] = map[string]string{}

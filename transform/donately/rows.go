@@ -103,6 +103,8 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy) (*builder, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Quarantine().RedactAs(policy.Flattening(donatelyschema.DonationsFlattening()),
+		policy.Flattening(donatelyschema.CampaignsFlattening()), policy.Flattening(donatelyschema.PeopleFlattening()))
 	return &builder{Group: g, donations: donations, campaigns: campaigns, people: people}, nil
 }
 
