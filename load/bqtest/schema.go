@@ -81,6 +81,7 @@ func normalizeSchema(fields []*bq.TableFieldSchema) ([]*bq.TableFieldSchema, *ap
 			Precision:   f.Precision,
 			Scale:       f.Scale,
 			MaxLength:   f.MaxLength,
+			PolicyTags:  f.PolicyTags, // kept as sent: BigQuery stores the tags it is given
 		}
 		if c.Mode == "" {
 			c.Mode = modeNullable
