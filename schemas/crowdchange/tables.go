@@ -279,6 +279,7 @@ func init() {
 		Streams:     []schemas.Stream{{Name: StreamDate}, {Name: StreamPayout, Key: "payout account"}},
 		Watched:     []string{StreamDate},
 		Flattenings: []schemas.Flattening{f},
+		Donations:   DonationRows,
 	})
 	pathMap = f.PathMap()
 	for _, m := range pathMap {
