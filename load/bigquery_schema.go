@@ -53,7 +53,12 @@ func (q *BigQuery) migrate(ctx context.Context) (int, error) {
 		}
 	}
 	for _, t := range schemas.SourceDataTables() { // parents first: a child view reads its parent's current view
-		if err := q.ensureView(ctx, t); err != nil {
+		if err := q.ensureView(ctx, t.CurrentView(), schemas.CurrentViewSQL(t, q.ref), viewDescription(t)); err != nil {
+			return created, err
+		}
+	}
+	for _, v := range schemas.ModelViews(q.ref, schemas.BigQuery) { // after the current views they read
+		if err := q.ensureView(ctx, v.Name, v.SQL, v.Description); err != nil {
 			return created, err
 		}
 	}
@@ -230,16 +235,15 @@ func (q *BigQuery) ensureTable(ctx context.Context, t schemas.Table, md *bigquer
 	return false, fmt.Errorf("evolving table %s: it kept changing under us (%d tries)", t.Name, tableUpdateTries)
 }
 
-// ensureView creates a data table's `<name>_current` view, or updates its query when it differs.
-func (q *BigQuery) ensureView(ctx context.Context, t schemas.Table) error {
-	name := t.CurrentView()
+// ensureView creates view name with its query and description, or updates them when its query
+// differs.
+func (q *BigQuery) ensureView(ctx context.Context, name, query, description string) error {
 	view := q.client.Dataset(q.dataset).Table(name)
-	query := schemas.CurrentViewSQL(t, q.ref)
 	for try := 0; try < tableUpdateTries; try++ {
 		md, err := view.Metadata(ctx)
 		switch {
 		case apiCode(err) == http.StatusNotFound:
-			err := view.Create(ctx, &bigquery.TableMetadata{ViewQuery: query, Description: viewDescription(t)})
+			err := view.Create(ctx, &bigquery.TableMetadata{ViewQuery: query, Description: description})
 			if err == nil {
 				q.log.WithField("view", name).Info("created view")
 				return nil
@@ -255,7 +259,7 @@ func (q *BigQuery) ensureView(ctx context.Context, t schemas.Table) error {
 		case md.ViewQuery == query:
 			return nil
 		}
-		_, err = view.Update(ctx, bigquery.TableMetadataToUpdate{ViewQuery: query, UseLegacySQL: false, Description: viewDescription(t)}, md.ETag)
+		_, err = view.Update(ctx, bigquery.TableMetadataToUpdate{ViewQuery: query, UseLegacySQL: false, Description: description}, md.ETag)
 		if err == nil {
 			q.log.WithField("view", name).Info("updated view query")
 			return nil

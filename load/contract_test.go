@@ -326,6 +326,7 @@ func contractCases() []contractCase {
 		{name: "sources do not mix", run: contractSourcesDoNotMix},
 		{name: caseRuns, run: contractRuns},
 		{name: "current views", run: contractCurrentViews},
+		{name: "donations model", run: contractDonationsModel},
 		{name: "quarantined items of committed batches", run: contractQuarantined},
 		{name: caseReopen, run: contractReopen},
 		{name: "errors and logs name no row value", run: contractErrorsNameNoValue},

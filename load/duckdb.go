@@ -281,6 +281,11 @@ func (d *DuckDB) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 			return fmt.Errorf("creating view %s: %w", t.CurrentView(), err)
 		}
 	}
+	for _, v := range schemas.ModelViews(schemas.QuoteIdent, schemas.DuckDB) { // after the current views they read
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", schemas.QuoteIdent(v.Name), v.SQL)); err != nil {
+			return fmt.Errorf("creating view %s: %w", v.Name, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("creating tables: committing: %w", err)
 	}

@@ -23,6 +23,10 @@ type SourceInfo struct {
 	// Flattenings say how the source's records become rows of its data tables, which become
 	// warehouse tables (SourceDataTables).
 	Flattenings []Flattening
+	// Donations, when set, says how the source's current views become rows of the donations
+	// model (ModelViews); ref names a table or view in the warehouse's dialect. A source without
+	// it has no rows there.
+	Donations func(ref func(name string) string) DonationSelect
 }
 
 // Stream is one sequence of windows of a source, with its own watermark.
@@ -43,14 +47,20 @@ var sourceRegistry = map[string]SourceInfo{}
 // RegisterSource declares a source. Each source's declarations package (schemas/crowdchange,
 // schemas/donately, ...) calls it from init, so a program has the tables of the sources it
 // imports. A source without a name, declared twice, whose flattening does not check
-// (Flattening.Check), or with a table name another source or the shared tables already use,
-// panics: a mistake of the declarations that any test catches.
+// (Flattening.Check), whose donations lack a column (DonationSelect), or with a table name
+// another source or the shared tables already use, panics: a mistake of the declarations that
+// any test catches.
 func RegisterSource(s SourceInfo) {
 	if s.Name == "" {
 		panic("schemas: a source without a name")
 	}
 	if _, dup := sourceRegistry[s.Name]; dup {
 		panic(fmt.Sprintf("schemas: source %s declared twice", s.Name))
+	}
+	if s.Donations != nil {
+		if err := s.Donations(QuoteIdent).check(); err != nil {
+			panic(fmt.Sprintf("schemas: source %s: %v", s.Name, err))
+		}
 	}
 	added := map[string]Table{}
 	for _, f := range s.Flattenings {

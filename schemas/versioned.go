@@ -58,10 +58,13 @@ func RawTable(name, parent, key, dateCol, desc, rawDesc string) Table {
 // ColDonorKey is the donor key column of a table that holds a donor's e-mail (DonorKeyColumn).
 const ColDonorKey = "donor_key"
 
-// DonorKeyColumn declares the donor key of the table's e-mail column emailColumn (a DonorKey
-// derivation copying the e-mail's leaf).
-func DonorKeyColumn(emailColumn string) Column {
-	return Column{Name: ColDonorKey, Type: String, PII: true, Derived: DonorKey,
+// DonorKeyColumn declares the donor key (column ColDonorKey) of the table's e-mail column
+// emailColumn (a DonorKey derivation copying the e-mail's leaf).
+func DonorKeyColumn(emailColumn string) Column { return DonorKeyColumnNamed(ColDonorKey, emailColumn) }
+
+// DonorKeyColumnNamed is DonorKeyColumn under another name, for a table with two e-mails.
+func DonorKeyColumnNamed(name, emailColumn string) Column {
+	return Column{Name: name, Type: String, PII: true, Derived: DonorKey,
 		Description: "The donor key: HMAC-SHA256 of " + emailColumn + " trimmed and lower-cased, with the PII key, when one is configured (the same e-mail gives the same key in every source); else that normalised e-mail where the PII policy keeps " + emailColumn + "; else null."}
 }
 

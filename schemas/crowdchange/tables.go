@@ -16,6 +16,10 @@ import (
 // Name is the source's name (--source crowdchange, column source of the bookkeeping tables).
 const Name = "crowdchange"
 
+// ColBillingDonorKey is the donor key of the billing e-mail: the donations model falls back on it
+// when the transaction names no donor (donated_by).
+const ColBillingDonorKey = "billing_donor_key"
+
 // Table names.
 const (
 	Transactions    = "transactions"
@@ -279,6 +283,7 @@ func init() {
 		Streams:     []schemas.Stream{{Name: StreamDate}, {Name: StreamPayout, Key: "payout account"}},
 		Watched:     []string{StreamDate},
 		Flattenings: []schemas.Flattening{f},
+		Donations:   DonationRows,
 	})
 	pathMap = f.PathMap()
 	for _, m := range pathMap {
@@ -435,6 +440,7 @@ func transactionsTable() *builder {
 	b.leaves("payee.billing.", "payee_billing_", "Payee billing: ", addressLeaves...)
 	b.leaves("payee.user.", "payee_user_", "Payee user: ", userLeaves...)
 	b.column(schemas.DonorKeyColumn("donated_by_email")).copyOf("donated_by.email", schemas.ColDonorKey)
+	b.column(schemas.DonorKeyColumnNamed(ColBillingDonorKey, "billing_email")).copyOf("billing.email", ColBillingDonorKey)
 	return b
 }
 

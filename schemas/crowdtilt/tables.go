@@ -121,6 +121,7 @@ func init() {
 		Streams:     []schemas.Stream{{Name: StreamWalk, Key: StreamKey}, {Name: StreamCreated, Key: StreamKey}},
 		Watched:     []string{StreamWalk, StreamCreated},
 		Flattenings: []schemas.Flattening{payments, campaigns, users},
+		Donations:   DonationRows,
 	})
 }
 

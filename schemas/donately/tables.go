@@ -121,6 +121,7 @@ func init() {
 		},
 		Watched:     []string{StreamUpdated, StreamCreated},
 		Flattenings: []schemas.Flattening{donatelyDonations, donatelyCampaigns, donatelyPeople},
+		Donations:   DonationRows,
 	})
 }
 

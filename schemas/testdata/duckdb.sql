@@ -189,6 +189,7 @@ CREATE TABLE IF NOT EXISTS "transactions" (
   "payee_user_title" VARCHAR,
   "payee_user_name" VARCHAR,
   "donor_key" VARCHAR,
+  "billing_donor_key" VARCHAR,
   "_run_id" VARCHAR NOT NULL,
   "_batch_id" VARCHAR NOT NULL,
   "_extracted_at" TIMESTAMPTZ NOT NULL
