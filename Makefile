@@ -31,6 +31,8 @@ run: build
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/donately_by_currency_status.sql)"
 	@echo; echo "Crowdtilt payments per status (scripts/queries/crowdtilt_by_status.sql):"
 	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/crowdtilt_by_status.sql)"
+	@echo; echo "All sources: donations per source, kind and status (scripts/queries/model_by_source_status.sql):"
+	./$(BIN) --duckdb $(DUCKDB) --log-level warn query -- "$$(cat scripts/queries/model_by_source_status.sql)"
 
 ## test: go vet, then every test with the race detector, in random order. GOGC=400 trades memory
 ## (the cmd tests peak at 1.4 GB) for less garbage collection in the race-instrumented tests;
