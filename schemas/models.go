@@ -65,7 +65,7 @@ var DonationColumns = []Column{
 	{Name: "currency", Type: String, Description: "ISO currency code, upper case."},
 	{Name: "campaign_key", Type: String, Description: "The campaign, qualified by its source ('<source>:<source_campaign_id>'): unique across sources."},
 	{Name: "campaign_name", Type: String, Description: "The campaign's name, as the source has it now."},
-	{Name: "donor_key", Type: String, PII: true, Description: "The donor across sources: the donor's e-mail address, trimmed and in lower case (DonorKeySQL); NULL without one."},
+	{Name: "donor_key", Type: String, PII: true, Description: "The donor across sources: the sources' donor_key columns (the keyed hash of the e-mail, trimmed and in lower case, under the PII policy; DonorKeySQL); NULL without one."},
 	{Name: "is_recurring", Type: Bool, Description: "Whether the gift (or the refunded gift) is part of a recurring donation."},
 	{Name: "source_record_id", Type: String, Description: "The source's record the row comes from: a transaction, donation or payment id."},
 	{Name: "source_gift_id", Type: String, Description: "The source's record of the gift: the row's own for a gift, the refunded gift's for a refund."},

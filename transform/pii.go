@@ -135,23 +135,13 @@ func redactValue(v []byte, n *redactTree, hash func(string) string) ([]byte, boo
 		b.WriteByte('{')
 		first := true
 		for _, m := range members {
-			val := m.value
-			if child := n.children[m.name]; child != nil {
-				switch child.treatment {
-				case schemas.Drop:
-					changed = true
-					continue
-				case schemas.Hash:
-					if h, ok := hashValue(val, hash); ok {
-						val, changed = h, true
-					}
-				default:
-					r, c, err := redactValue(val, child, hash)
-					if err != nil {
-						return nil, false, err
-					}
-					val, changed = r, changed || c
-				}
+			val, drop, c, err := treatValue(m.value, n.children[m.name], hash)
+			if err != nil {
+				return nil, false, err
+			}
+			changed = changed || c
+			if drop {
+				continue
 			}
 			if !first {
 				b.WriteByte(',')
@@ -176,23 +166,16 @@ func redactValue(v []byte, n *redactTree, hash func(string) string) ([]byte, boo
 		var b bytes.Buffer
 		b.WriteByte('[')
 		for i, el := range elems {
+			val, drop, c, err := treatValue(el, child, hash)
+			if err != nil {
+				return nil, false, err
+			}
+			changed = changed || c
+			if drop {
+				val = []byte("null") // an element keeps its place: the list's positions mean something
+			}
 			if i > 0 {
 				b.WriteByte(',')
-			}
-			val := []byte(el)
-			switch child.treatment {
-			case schemas.Drop:
-				val, changed = []byte("null"), true
-			case schemas.Hash:
-				if h, ok := hashValue(val, hash); ok {
-					val, changed = h, true
-				}
-			default:
-				r, c, err := redactValue(val, child, hash)
-				if err != nil {
-					return nil, false, err
-				}
-				val, changed = r, changed || c
 			}
 			b.Write(val)
 		}
@@ -200,6 +183,24 @@ func redactValue(v []byte, n *redactTree, hash func(string) string) ([]byte, boo
 		return b.Bytes(), changed, nil
 	}
 	return v, false, nil
+}
+
+// treatValue is what the node n (nil: none) does to the value v of a member or element: drop it,
+// replace it by its hash, or redact inside it.
+func treatValue(v []byte, n *redactTree, hash func(string) string) (out []byte, drop, changed bool, err error) {
+	switch {
+	case n == nil:
+		return v, false, false, nil
+	case n.treatment == schemas.Drop:
+		return nil, true, true, nil
+	case n.treatment == schemas.Hash:
+		if h, ok := hashValue(v, hash); ok {
+			return h, false, true, nil
+		}
+		return v, false, false, nil
+	}
+	out, changed, err = redactValue(v, n, hash)
+	return out, false, changed, err
 }
 
 // member is one member of an object: its key as written (a JSON string) and its value.

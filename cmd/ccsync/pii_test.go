@@ -64,19 +64,8 @@ func piiValues(t *testing.T, db string) map[string]string {
 			if c.PII || c.Type != schemas.String || c.Repeated || c.Derived != "" {
 				continue
 			}
-			rows, err := d.DB().Query(`SELECT DISTINCT ` + schemas.QuoteIdent(c.Name) + ` FROM ` + schemas.QuoteIdent(tb.Name) + ` WHERE ` + schemas.QuoteIdent(c.Name) + ` IS NOT NULL`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var v string
-				if err := rows.Scan(&v); err != nil {
-					t.Fatal(err)
-				}
+			for _, v := range columnValues(t, d, `SELECT DISTINCT `+schemas.QuoteIdent(c.Name)+` FROM `+schemas.QuoteIdent(tb.Name)+` WHERE `+schemas.QuoteIdent(c.Name)+` IS NOT NULL`) {
 				public.WriteString(v + "\n")
-			}
-			if err := rows.Close(); err != nil {
-				t.Fatal(err)
 			}
 		}
 	}
@@ -85,23 +74,34 @@ func piiValues(t *testing.T, db string) map[string]string {
 			if !c.PII || c.Type != schemas.String || c.Repeated || c.Derived != "" {
 				continue
 			}
-			rows, err := d.DB().Query(`SELECT DISTINCT ` + schemas.QuoteIdent(c.Name) + ` FROM ` + schemas.QuoteIdent(tb.Name) + ` WHERE length(` + schemas.QuoteIdent(c.Name) + `) >= 6`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var v string
-				if err := rows.Scan(&v); err != nil {
-					t.Fatal(err)
-				}
+			for _, v := range columnValues(t, d, `SELECT DISTINCT `+schemas.QuoteIdent(c.Name)+` FROM `+schemas.QuoteIdent(tb.Name)+` WHERE length(`+schemas.QuoteIdent(c.Name)+`) >= 6`) {
 				if !strings.Contains(public.String(), v) {
 					out[v] = tb.Name + "." + c.Name
 				}
 			}
-			if err := rows.Close(); err != nil {
-				t.Fatal(err)
-			}
 		}
+	}
+	return out
+}
+
+// strings_ are the values of a query's one string column.
+func columnValues(t *testing.T, d *load.DuckDB, query string) []string {
+	t.Helper()
+	rows, err := d.DB().Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -117,20 +117,8 @@ func warehouseText(t *testing.T, db string) string {
 	defer d.Close()
 	var b strings.Builder
 	for _, tb := range schemas.AllTables() {
-		rows, err := d.DB().Query(`SELECT CAST(t AS VARCHAR) FROM ` + schemas.QuoteIdent(tb.Name) + ` AS t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(v)
-			b.WriteByte('\n')
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
+		for _, v := range columnValues(t, d, `SELECT CAST(t AS VARCHAR) FROM `+schemas.QuoteIdent(tb.Name)+` AS t`) {
+			b.WriteString(v + "\n")
 		}
 	}
 	file, err := os.ReadFile(db)
