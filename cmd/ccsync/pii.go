@@ -8,6 +8,7 @@ import (
 
 	"github.com/ccsync/ccsync/schemas"
 	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
+	transformcrowdtilt "github.com/ccsync/ccsync/transform/crowdtilt"
 	transformdonately "github.com/ccsync/ccsync/transform/donately"
 )
 
@@ -39,8 +40,9 @@ func (inv *invocation) piiPolicy() (schemas.Policy, error) {
 	return p, nil
 }
 
-// piiComparer is a platform whose verify compares raw JSON: it must redact the API's as the PII
-// policy stored it (a platform that compares content hashes needs nothing).
+// piiComparer is a platform whose verify must see the API's records as the PII policy stored
+// them: their raw JSON redacted (CrowdChange, Donately), or their content hash computed over it
+// (Crowdtilt).
 type piiComparer interface {
 	ComparePII(p schemas.Policy)
 }
@@ -48,6 +50,7 @@ type piiComparer interface {
 var (
 	_ piiComparer = (*transformcrowdchange.Source)(nil)
 	_ piiComparer = (*transformdonately.Source)(nil)
+	_ piiComparer = (*transformcrowdtilt.Source)(nil)
 )
 
 // keyedHash is HMAC-SHA256 with key, in hex.

@@ -209,6 +209,12 @@ func TestPIIPolicy(t *testing.T) {
 			t.Errorf("verify --source %s under the hash policy exited %d\n%s%s", source, r.code, r.stdout, r.stderr)
 		}
 	}
+	// The content hash is computed over the redacted record: a second walk finds no change.
+	again := c.run(t, "--source", "crowdtilt", "--sandbox", "--sandbox-seed", "5", "--sandbox-transactions", "150", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-02-28",
+		"--duckdb", hashed, "--log-level", "warn", "--pii-default", "hash", "--pii-key-file", keyFile, "sync")
+	if again.code != 0 || !strings.Contains(again.stdout, "changed        0 of the") {
+		t.Errorf("a second walk under the hash policy: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+	}
 	st := c.run(t, "--source", "crowdtilt", "--duckdb", hashed, "--log-level", "warn", "status")
 	if !strings.Contains(st.stdout, "default hash; key set") {
 		t.Errorf("status does not name the policy:\n%s", st.stdout)

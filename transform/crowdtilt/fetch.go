@@ -170,7 +170,7 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 		if p.Payment != nil && p.Payment.Amount != nil {
 			amount = crowdtilt.DecimalString(*p.Payment.Amount)
 		}
-		out = append(out, verify.NewFact(p.ID, crowdtilt.Currency, []byte(p.ContentHash()), amount))
+		out = append(out, verify.NewFact(p.ID, crowdtilt.Currency, []byte(s.hasher.of(&p)), amount))
 	}
 	return out
 }

@@ -76,6 +76,8 @@ type builder struct {
 	// version that is current since (read first, or appended).
 	read              map[crowdtilt.Kind]map[string]time.Time
 	unchanged, reread int
+	// hasher computes each kind's content hash under the PII policy (contentHasher).
+	hasher contentHasher
 }
 
 func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
@@ -109,7 +111,8 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdti
 	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
 		read[k] = map[string]time.Time{}
 	}
-	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current, read: read}, nil
+	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current, read: read,
+		hasher: newContentHasher(policy)}, nil
 }
 
 // changed says whether r is to be appended as a new version, and makes it the current one: its
@@ -119,7 +122,7 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdti
 // version current since it was first read: windows arrive in the order their fetches end, not
 // the order they were read, so an earlier read arriving later must not become current.
 func (b *builder) changed(r *crowdtilt.Record) (string, bool) {
-	h := r.ContentHash()
+	h := b.hasher.of(r)
 	since, again := b.read[r.Kind][r.ID]
 	switch {
 	case again:
@@ -181,4 +184,26 @@ func (b *builder) Stats() transform.Stats {
 	out.Unchanged += b.unchanged
 	out.Reread += b.reread
 	return out
+}
+
+// contentHasher is the content hash of a record as its tables store it: crowdtilt.ContentHash
+// of its raw JSON redacted under the PII policy. So the hash, a column of its own, depends on no
+// value the policy hashes or drops (a dictionary of e-mails cannot be run against it), and change
+// detection follows exactly what is stored. Under a policy that keeps everything it is
+// crowdtilt.ContentHash of the raw JSON as the API sent it.
+type contentHasher map[crowdtilt.Kind]func([]byte) []byte
+
+func newContentHasher(policy schemas.Policy) contentHasher {
+	return contentHasher{
+		crowdtilt.KindPayment:  transform.Redactor(policy.Flattening(crowdtiltschema.PaymentsFlattening())),
+		crowdtilt.KindCampaign: transform.Redactor(policy.Flattening(crowdtiltschema.CampaignsFlattening())),
+		crowdtilt.KindUser:     transform.Redactor(policy.Flattening(crowdtiltschema.UsersFlattening())),
+	}
+}
+
+func (h contentHasher) of(r *crowdtilt.Record) string {
+	if redact := h[r.Kind]; redact != nil {
+		return crowdtilt.ContentHash(redact(r.Raw))
+	}
+	return r.ContentHash()
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/load/pipeline"
 	"github.com/ccsync/ccsync/load/verify"
+	"github.com/ccsync/ccsync/schemas"
 	crowdtiltschema "github.com/ccsync/ccsync/schemas/crowdtilt"
 )
 
@@ -90,6 +91,9 @@ type Source struct {
 	// then updated by the builder (one goroutine) as it appends versions.
 	current map[crowdtilt.Kind]map[string]string
 
+	// hasher is verify's content hash of a payment, under the PII policy (ComparePII).
+	hasher contentHasher
+
 	usersMu sync.Mutex
 	users   map[string]crowdtilt.Record // users fetched by id (references), for the run
 }
@@ -102,8 +106,12 @@ func NewSource(api API, log *logrus.Entry) *Source {
 		l.SetOutput(io.Discard)
 		log = logrus.NewEntry(l)
 	}
-	return &Source{api: api, log: log, users: map[string]crowdtilt.Record{}}
+	return &Source{api: api, log: log, users: map[string]crowdtilt.Record{}, hasher: newContentHasher(schemas.Policy{})}
 }
+
+// ComparePII makes verify compare the API's payments' content hashes as the PII policy stores
+// them (the hash of their raw JSON redacted).
+func (s *Source) ComparePII(p schemas.Policy) { s.hasher = newContentHasher(p) }
 
 // CompareWith sets the warehouse whose current versions (their content hashes) the records read
 // are compared with: planning reads them.
