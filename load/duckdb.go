@@ -451,9 +451,22 @@ ORDER BY 1, stream, payout_account NULLS FIRST, window_start, window_end, commit
 const runColumns = `run_id, verb, args, range_start, range_end, started_at, ended_at, outcome, error, windows, windows_skipped,
 pages, requests, retries, throttled, transactions, rows_per_table, bytes_loaded, unknown_fields, invalid_transactions, quarantined, pii_policy, source`
 
-// runSelectColumns are runColumns as Runs reads them: a row written before ccsync had sources is
-// the legacy source's.
-var runSelectColumns = strings.TrimSuffix(runColumns, "source") + schemas.SourceSQL("source")
+// runSelectColumns are runColumns as Runs reads them from a ccsync_runs whose columns are have: a
+// row written before ccsync had sources is the legacy source's, and a column the file does not
+// have yet (a file of an earlier ccsync opened read-only, which no migration has evolved) reads
+// NULL.
+func runSelectColumns(have map[string]bool) string {
+	cols := strings.Fields(strings.ReplaceAll(runColumns, ",", " "))
+	for i, c := range cols {
+		switch {
+		case !have[c]:
+			cols[i] = "NULL"
+		case c == "source":
+			cols[i] = schemas.SourceSQL("source")
+		}
+	}
+	return strings.Join(cols, ", ")
+}
 
 // RecordRun appends a row to the run log. RunID, Verb, Outcome and StartedAt are required.
 func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
@@ -477,7 +490,23 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 // Runs returns the latest row (the last appended) of each run, newest run first (by start time);
 // limit <= 0 returns every run.
 func (d *DuckDB) Runs(ctx context.Context, limit int) ([]Run, error) {
-	q := "SELECT " + runSelectColumns + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
+	have := map[string]bool{}
+	cols, err := d.db.QueryContext(ctx, "SELECT column_name FROM information_schema.columns WHERE table_name = ?", schemas.Runs)
+	if err != nil {
+		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	for cols.Next() {
+		var c string
+		if err := cols.Scan(&c); err != nil {
+			cols.Close()
+			return nil, fmt.Errorf("reading runs: %w", err)
+		}
+		have[c] = true
+	}
+	if err := cols.Close(); err != nil {
+		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	q := "SELECT " + runSelectColumns(have) + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
 QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY rowid DESC) = 1
 ORDER BY started_at DESC, run_id DESC`
 	if limit > 0 {

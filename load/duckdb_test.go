@@ -398,3 +398,36 @@ func TestRawJSONCompressed(t *testing.T) {
 		}
 	}
 }
+
+// A file of an earlier ccsync, whose run log has no pii_policy column yet, is read by the reading
+// verbs, which open it read-only and migrate nothing: the missing column reads as NULL.
+func TestRunsOfAnEarlierFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "earlier.duckdb")
+	d, err := OpenDuckDB(context.Background(), config.DuckDB{Path: path, Threads: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := Run{Source: "crowdchange", RunID: "run-1", Verb: "sync", Outcome: "done", StartedAt: day1, PIIPolicy: "default hash; key set"}
+	if err := d.RecordRun(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DB().Exec(`ALTER TABLE ` + schemas.QuoteIdent(schemas.Runs) + ` DROP COLUMN pii_policy`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	runs, err := r.Runs(context.Background(), 10)
+	if err != nil {
+		t.Fatalf("Runs of an earlier file: %v", err)
+	}
+	if len(runs) != 1 || runs[0].RunID != "run-1" || runs[0].PIIPolicy != "" {
+		t.Errorf("runs %+v, want run-1 with no policy recorded", runs)
+	}
+}

@@ -468,3 +468,30 @@ func TestRunRange(t *testing.T) {
 		}
 	}
 }
+
+// The status table lists the keys of a stream one by one up to maxKeysListed, then folds them
+// into one line with the oldest watermark.
+func TestStatusFoldsManyKeys(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var streams []StreamStatus
+	for i := range maxKeysListed + 1 {
+		streams = append(streams, StreamStatus{Stream: "walk", Account: fmt.Sprintf("CMP%d", i), Watermark: base.Add(time.Duration(i) * time.Hour),
+			LagS: float64(24-i) * 3600, Windows: 2, First: base.AddDate(0, 0, -i)})
+	}
+	streams = append(streams, StreamStatus{Stream: "payout", Account: "global", Watermark: base, Windows: 1, First: base})
+	got := summarizeKeys(streams)
+	if len(got) != 2 {
+		t.Fatalf("%d lines, want 2: %+v", len(got), got)
+	}
+	w := got[0]
+	if w.Account != "9 keys" || !w.Watermark.Equal(base) || w.LagS != 24*3600 || w.Windows != 18 || !w.First.Equal(base.AddDate(0, 0, -8)) {
+		t.Errorf("folded line %+v", w)
+	}
+	if got[1].Account != "global" {
+		t.Errorf("a stream with few keys is folded: %+v", got[1])
+	}
+	if n := len(summarizeKeys(streams[:maxKeysListed])); n != maxKeysListed {
+		t.Errorf("%d lines for %d keys, want each listed", n, maxKeysListed)
+	}
+}

@@ -174,6 +174,46 @@ func runRange(start, end time.Time) string {
 	return start.UTC().Format(time.RFC3339) + ".." + end.UTC().Format(time.RFC3339)
 }
 
+// maxKeysListed is how many keys of one stream the status table lists one by one; a stream with
+// more (Crowdtilt's walk, keyed by campaign) is one line.
+const maxKeysListed = 8
+
+// summarizeKeys folds the keys of a stream that has more than maxKeysListed into one line: "N
+// keys", the oldest watermark and its lag (what --max-lag would look at first), every committed
+// window, the first window start. The JSON report keeps every key.
+func summarizeKeys(streams []StreamStatus) []StreamStatus {
+	keys := map[string]int{}
+	for _, s := range streams {
+		if s.Account != "" {
+			keys[s.Stream]++
+		}
+	}
+	var out []StreamStatus
+	folded := map[string]int{} // stream → its line in out
+	for _, s := range streams {
+		if keys[s.Stream] <= maxKeysListed {
+			out = append(out, s)
+			continue
+		}
+		i, ok := folded[s.Stream]
+		if !ok {
+			folded[s.Stream] = len(out)
+			s.Account = fmt.Sprintf("%d keys", keys[s.Stream])
+			out = append(out, s)
+			continue
+		}
+		line := &out[i]
+		if s.Watermark.Before(line.Watermark) {
+			line.Watermark, line.LagS = s.Watermark, s.LagS
+		}
+		if s.First.Before(line.First) {
+			line.First = s.First
+		}
+		line.Windows += s.Windows
+	}
+	return out
+}
+
 // WriteStatus writes the report as tables for people.
 func WriteStatus(w io.Writer, rep StatusReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -181,7 +221,7 @@ func WriteStatus(w io.Writer, rep StatusReport) {
 	if len(rep.Streams) == 0 {
 		fmt.Fprintln(tw, "(nothing committed yet)\t\t\t\t\t")
 	}
-	for _, s := range rep.Streams {
+	for _, s := range summarizeKeys(rep.Streams) {
 		acct := s.Account
 		if acct == "" {
 			acct = "-"
