@@ -16,7 +16,7 @@ func DonationRows(ref func(name string) string) schemas.DonationSelect {
 		Status:       "CASE p.status WHEN 'charged' THEN 'completed' WHEN 'authorized' THEN 'pending' ELSE p.status END",
 		SourceStatus: "p.status",
 		OccurredAt:   "p.creation_date", Amount: "p.amount", Currency: "p.currency",
-		CampaignName: "c.title", DonorKey: schemas.DonorKeySQL("u."+schemas.ColDonorKey), IsRecurring: "FALSE",
+		CampaignName: "c.title", DonorKey: schemas.DonorKeySQL("u." + schemas.ColDonorKey), IsRecurring: "FALSE",
 		SourceRecordID: "p.id", SourceGiftID: "p.id", SourceCampaignID: "p.campaign_id", SourceDonorID: "p.user_id",
 		RefundedWhen: "p.status = 'refunded'", RefundedAt: "p.modification_date",
 	}

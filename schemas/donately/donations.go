@@ -14,7 +14,7 @@ func DonationRows(ref func(name string) string) schemas.DonationSelect {
 			"\nLEFT JOIN " + ref(People+"_current") + " AS p ON p.id = d.person_id",
 		SourceID: "d.id", Status: "d.status", SourceStatus: "d.status",
 		OccurredAt: "d.created_at", Amount: "d.amount", Currency: "d.currency",
-		CampaignName: "c.title", DonorKey: schemas.DonorKeySQL("p."+schemas.ColDonorKey),
+		CampaignName: "c.title", DonorKey: schemas.DonorKeySQL("p." + schemas.ColDonorKey),
 		IsRecurring:    "(COALESCE(d.recurring, FALSE) OR d.subscription_id IS NOT NULL)",
 		SourceRecordID: "d.id", SourceGiftID: "d.id", SourceCampaignID: "d.campaign_id", SourceDonorID: "d.person_id",
 		RefundedWhen: "d.status = 'refunded'", RefundedAt: "d.updated_at",
