@@ -178,6 +178,16 @@ func indexTables(ts []Table) map[string]Table {
 // tables.
 func QuarantineTables() []Table { return append([]Table(nil), quarantineTables...) }
 
+// BatchTables are the tables a source's batch loads, in the order its builder returns their
+// records: the tables of each of its flattenings, in order, then the quarantine.
+func BatchTables(fs ...Flattening) []Table {
+	var out []Table
+	for _, f := range fs {
+		out = append(out, f.Tables...)
+	}
+	return append(out, quarantineTables...)
+}
+
 // SourceDataTables returns every registered source's data tables (RegisterSource), by source name
 // and, within a source, in its flattenings' order, parents first.
 func SourceDataTables() []Table {

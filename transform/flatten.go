@@ -56,7 +56,18 @@ func (x *Flattener[T]) AddDecoded(rec *T, raw []byte, decodeErr error, unknown e
 	if rec == nil {
 		panic("transform: Flattener.Add of a nil record")
 	}
-	x.e.add(unsafe.Pointer(rec), raw, decodeErr, unknown, m)
+	x.e.add(unsafe.Pointer(rec), raw, nil, decodeErr, unknown, m)
+}
+
+// AddRedacted is Add of a record whose raw JSON the caller already redacted under the
+// flattening's PII policy (Redactor), for its own use (Crowdtilt's content hash): redacted is
+// stored as it is instead of raw being redacted again. raw is still what the unknown fields are
+// found in.
+func (x *Flattener[T]) AddRedacted(rec *T, raw, redacted []byte, decodeErr error, m Meta) {
+	if rec == nil {
+		panic("transform: Flattener.Add of a nil record")
+	}
+	x.e.add(unsafe.Pointer(rec), raw, redacted, decodeErr, extract.UnknownLeaves{}, m)
 }
 
 // Leaves are the JSON paths of the leaves that have a home in the flattening, and of its embedded
@@ -94,6 +105,7 @@ type engine struct {
 // recordState is what the record being added stamps and reports.
 type recordState struct {
 	raw            []byte
+	redacted       []byte // raw already redacted under the policy (AddRedacted); nil: not yet
 	decodeErr      error
 	unknown        []string
 	unknownErr     error
@@ -451,8 +463,8 @@ func planRows(f schemas.Flattening, def schemas.Table, rs schemas.RowSource, mod
 }
 
 // add appends the rows of one record version to every table.
-func (e *engine) add(rec unsafe.Pointer, raw []byte, decodeErr error, unknown extract.UnknownLeaves, m Meta) {
-	e.rec = recordState{raw: raw, decodeErr: decodeErr, runID: m.RunID, batchID: m.BatchID,
+func (e *engine) add(rec unsafe.Pointer, raw, redacted []byte, decodeErr error, unknown extract.UnknownLeaves, m Meta) {
+	e.rec = recordState{raw: raw, redacted: redacted, decodeErr: decodeErr, runID: m.RunID, batchID: m.BatchID,
 		extracted: arrow.Timestamp(m.ExtractedAt.UnixMicro())}
 	if unknown.Found {
 		e.rec.unknown = unknown.Paths
@@ -646,7 +658,10 @@ func (e *engine) fillRecordColumns(t *flatTable) {
 		problems = append(problems, e.rec.decodeErr.Error())
 	}
 	raw := e.rec.raw
-	if e.redact != nil {
+	switch {
+	case e.rec.redacted != nil:
+		raw = e.rec.redacted
+	case e.redact != nil:
 		raw, _ = redact(raw, e.redact, e.hash) // JSON written again: valid UTF-8, no original bytes kept
 	}
 	if t.rawJSON != noCol && tb.rawJSON(t.rawJSON, t.rawBase64, raw) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ccsync/ccsync/load/pipeline"
+	"github.com/ccsync/ccsync/schemas"
 )
 
 // cmdStatus prints the source's state (pipeline.Status): per stream the watermark, its lag behind
@@ -20,7 +21,7 @@ func cmdStatus(ctx context.Context, inv *invocation) error {
 	if err := inv.cfg.Output.Validate("table", "json"); err != nil {
 		return usagef(err)
 	}
-	sink, err := inv.openSink(ctx)
+	sink, err := inv.openSink(ctx, schemas.Policy{}) // read-only: no table is created
 	if err != nil {
 		return err
 	}

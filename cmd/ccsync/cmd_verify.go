@@ -17,7 +17,7 @@ func cmdVerify(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	source, sink, err := inv.connect(ctx, true)
+	source, sink, err := inv.connect(ctx, true, pii)
 	if err != nil {
 		return err
 	}

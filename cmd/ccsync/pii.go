@@ -4,7 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"strings"
+	"sync"
 
 	"github.com/ccsync/ccsync/schemas"
 	transformcrowdchange "github.com/ccsync/ccsync/transform/crowdchange"
@@ -53,11 +55,18 @@ var (
 	_ piiComparer = (*transformcrowdtilt.Source)(nil)
 )
 
-// keyedHash is HMAC-SHA256 with key, in hex.
+// keyedHash is HMAC-SHA256 with key, in hex. It is safe for concurrent use (verify hashes from
+// several goroutines). It runs for every PII value of every record, so its HMAC states are reused
+// (a new one hashes the key again and allocates both SHA-256 states).
 func keyedHash(key []byte) func(string) string {
+	macs := sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
 	return func(s string) string {
-		m := hmac.New(sha256.New, key)
+		m := macs.Get().(hash.Hash)
+		m.Reset()
 		m.Write([]byte(s))
-		return hex.EncodeToString(m.Sum(nil))
+		var sum [sha256.Size]byte
+		out := hex.EncodeToString(m.Sum(sum[:0]))
+		macs.Put(m)
+		return out
 	}
 }

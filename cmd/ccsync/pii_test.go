@@ -1,26 +1,27 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
-	"github.com/ccsync/ccsync/config"
-	"github.com/ccsync/ccsync/load"
 	"github.com/ccsync/ccsync/schemas"
 )
 
 // piiKey is the PII key of these tests (a file holds it).
 const piiKey = "a PII key for the tests, 32 byte"
+
+// piiSandbox are the settings of the in-process sandboxes of these tests: small, deterministic.
+func piiSandbox() []string {
+	return []string{"--sandbox", "--sandbox-seed", "5", "--sandbox-transactions", "150", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-02-28"}
+}
 
 // piiRuns loads the three sandboxes (in-process, deterministic) into db with extra settings, and
 // returns everything the runs printed (summaries and logs at debug level).
@@ -28,8 +29,7 @@ func piiRuns(t *testing.T, db string, extra ...string) string {
 	t.Helper()
 	now := func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) }
 	c := cli{now: now}
-	sandbox := []string{"--sandbox", "--sandbox-seed", "5", "--sandbox-transactions", "150", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-02-28",
-		"--duckdb", db, "--log-format", "json", "--log-level", "debug"}
+	sandbox := append(piiSandbox(), "--duckdb", db, "--log-format", "json", "--log-level", "debug")
 	var out strings.Builder
 	for _, run := range [][]string{
 		{"backfill", "--from", "2025-01-01", "--to", "2025-02-28"},
@@ -52,57 +52,34 @@ func piiRuns(t *testing.T, db string, extra ...string) string {
 // is public data).
 func piiValues(t *testing.T, db string) map[string]string {
 	t.Helper()
-	d, err := load.OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: db}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	out := map[string]string{}
-	var public strings.Builder
-	for _, tb := range schemas.SourceDataTables() {
-		for _, c := range tb.Columns {
-			if c.PII || c.Type != schemas.String || c.Repeated || c.Derived != "" {
-				continue
-			}
-			for _, v := range columnValues(t, d, `SELECT DISTINCT `+schemas.QuoteIdent(c.Name)+` FROM `+schemas.QuoteIdent(tb.Name)+` WHERE `+schemas.QuoteIdent(c.Name)+` IS NOT NULL`) {
-				public.WriteString(v + "\n")
-			}
-		}
-	}
-	for _, tb := range schemas.SourceDataTables() {
-		for _, c := range tb.Columns {
-			if !c.PII || c.Type != schemas.String || c.Repeated || c.Derived != "" {
-				continue
-			}
-			for _, v := range columnValues(t, d, `SELECT DISTINCT `+schemas.QuoteIdent(c.Name)+` FROM `+schemas.QuoteIdent(tb.Name)+` WHERE length(`+schemas.QuoteIdent(c.Name)+`) >= 6`) {
-				if !strings.Contains(public.String(), v) {
-					out[v] = tb.Name + "." + c.Name
+	withDuckDB(t, db, func(d *sql.DB) {
+		// columns calls f with the values of every plain STRING column of the source tables whose
+		// PII tag is pii, selected by where.
+		columns := func(pii bool, where string, f func(v, column string)) {
+			for _, tb := range schemas.SourceDataTables() {
+				for _, c := range tb.Columns {
+					if c.PII != pii || c.Type != schemas.String || c.Repeated || c.Derived != "" {
+						continue
+					}
+					col := schemas.QuoteIdent(c.Name)
+					queryRows(t, d, `SELECT DISTINCT `+col+` FROM `+schemas.QuoteIdent(tb.Name)+` WHERE `+strings.ReplaceAll(where, "$c", col), func(r *sql.Rows) error {
+						var v string
+						err := r.Scan(&v)
+						f(v, tb.Name+"."+c.Name)
+						return err
+					})
 				}
 			}
 		}
-	}
-	return out
-}
-
-// strings_ are the values of a query's one string column.
-func columnValues(t *testing.T, d *load.DuckDB, query string) []string {
-	t.Helper()
-	rows, err := d.DB().Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+		var public strings.Builder
+		columns(false, "$c IS NOT NULL", func(v, _ string) { public.WriteString(v + "\n") })
+		columns(true, "length($c) >= 6", func(v, column string) {
+			if !strings.Contains(public.String(), v) {
+				out[v] = column
+			}
+		})
+	})
 	return out
 }
 
@@ -110,17 +87,17 @@ func columnValues(t *testing.T, d *load.DuckDB, query string) []string {
 // the file's bytes.
 func warehouseText(t *testing.T, db string) string {
 	t.Helper()
-	d, err := load.OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: db}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	var b strings.Builder
-	for _, tb := range schemas.AllTables() {
-		for _, v := range columnValues(t, d, `SELECT CAST(t AS VARCHAR) FROM `+schemas.QuoteIdent(tb.Name)+` AS t`) {
-			b.WriteString(v + "\n")
+	withDuckDB(t, db, func(d *sql.DB) {
+		for _, tb := range schemas.AllTables() {
+			queryRows(t, d, `SELECT CAST(t AS VARCHAR) FROM `+schemas.QuoteIdent(tb.Name)+` AS t`, func(r *sql.Rows) error {
+				var v string
+				err := r.Scan(&v)
+				b.WriteString(v + "\n")
+				return err
+			})
 		}
-	}
+	})
 	file, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
@@ -177,42 +154,32 @@ func TestPIIPolicy(t *testing.T) {
 	}
 
 	// The donor key is HMAC-SHA256 of the normalised e-mail, the same function in every source.
-	d, err := load.OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: kept}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id, email string
-	err = d.DB().QueryRow(`SELECT id, email FROM crowdtilt_users_current WHERE email IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &email)
-	d.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var id, email, key string
+	withDuckDB(t, kept, func(d *sql.DB) {
+		if err := d.QueryRow(`SELECT id, email FROM crowdtilt_users_current WHERE email IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &email); err != nil {
+			t.Fatal(err)
+		}
+	})
 	m := hmac.New(sha256.New, []byte(piiKey))
 	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
 	want := hex.EncodeToString(m.Sum(nil))
-	d, err = load.OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: hashed}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var key string
-	err = d.DB().QueryRow(`SELECT donor_key FROM crowdtilt_users_current WHERE id = ?`, id).Scan(&key)
-	d.Close()
-	if err != nil || key != want {
-		t.Errorf("donor_key %q (%v), want HMAC-SHA256 of the normalised e-mail", key, err)
-	}
+	withDuckDB(t, hashed, func(d *sql.DB) {
+		if err := d.QueryRow(`SELECT donor_key FROM crowdtilt_users_current WHERE id = ?`, id).Scan(&key); err != nil || key != want {
+			t.Errorf("donor_key %q (%v), want HMAC-SHA256 of the normalised e-mail", key, err)
+		}
+	})
 
 	// verify redacts the API's answer as the policy stored it.
 	c := cli{now: func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) }}
 	for _, source := range []string{"crowdchange", "donately", "crowdtilt"} {
-		r := c.run(t, "--source", source, "--sandbox", "--sandbox-seed", "5", "--sandbox-transactions", "150", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-02-28",
-			"--duckdb", hashed, "--log-level", "warn", "--pii-default", "hash", "--pii-key-file", keyFile, "verify", "--from", "2025-01-01", "--to", "2025-02-28")
+		r := c.run(t, append(piiSandbox(), "--source", source, "--duckdb", hashed, "--log-level", "warn", "--pii-default", "hash", "--pii-key-file", keyFile,
+			"verify", "--from", "2025-01-01", "--to", "2025-02-28")...)
 		if r.code != 0 {
 			t.Errorf("verify --source %s under the hash policy exited %d\n%s%s", source, r.code, r.stdout, r.stderr)
 		}
 	}
 	// The content hash is computed over the redacted record: a second walk finds no change.
-	again := c.run(t, "--source", "crowdtilt", "--sandbox", "--sandbox-seed", "5", "--sandbox-transactions", "150", "--sandbox-from", "2025-01-01", "--sandbox-to", "2025-02-28",
-		"--duckdb", hashed, "--log-level", "warn", "--pii-default", "hash", "--pii-key-file", keyFile, "sync")
+	again := c.run(t, append(piiSandbox(), "--source", "crowdtilt", "--duckdb", hashed, "--log-level", "warn", "--pii-default", "hash", "--pii-key-file", keyFile, "sync")...)
 	if again.code != 0 || !strings.Contains(again.stdout, "changed        0 of the") {
 		t.Errorf("a second walk under the hash policy: exit %d\n%s%s", again.code, again.stdout, again.stderr)
 	}
@@ -224,36 +191,29 @@ func TestPIIPolicy(t *testing.T) {
 	// drop: the PII columns are absent (the donor key stays, null without a key).
 	dropped := filepath.Join(dir, "dropped.duckdb")
 	out = piiRuns(t, dropped, "--pii-default", "drop")
-	d, err = load.OpenDuckDBReadOnly(context.Background(), config.DuckDB{Path: dropped}, logrus.NewEntry(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	for _, tb := range schemas.SourceDataTables() {
-		for _, col := range tb.Columns {
-			if !col.PII || col.Derived != "" {
-				continue
-			}
-			var n int
-			if err := d.DB().QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?`, tb.Name, col.Name).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n != 0 {
-				t.Errorf("%s.%s exists under the drop policy", tb.Name, col.Name)
+	withDuckDB(t, dropped, func(d *sql.DB) {
+		for _, tb := range schemas.SourceDataTables() {
+			for _, col := range tb.Columns {
+				if !col.PII || col.Derived != "" {
+					continue
+				}
+				q := fmt.Sprintf(`SELECT count(*) FROM information_schema.columns WHERE table_name = '%s' AND column_name = '%s'`, tb.Name, col.Name)
+				if queryInt(t, d, q) != 0 {
+					t.Errorf("%s.%s exists under the drop policy", tb.Name, col.Name)
+				}
 			}
 		}
-	}
-	var keys int
-	if err := d.DB().QueryRow(`SELECT count(donor_key) FROM crowdtilt_users`).Scan(&keys); err != nil || keys != 0 {
-		t.Errorf("%d donor keys without a key under the drop policy (%v), want none", keys, err)
-	}
+		if keys := queryInt(t, d, `SELECT count(donor_key) FROM crowdtilt_users`); keys != 0 {
+			t.Errorf("%d donor keys without a key under the drop policy, want none", keys)
+		}
+	})
 	text = warehouseText(t, dropped)
 	for v, where := range values {
 		if strings.Contains(text, v) || strings.Contains(out, v) {
 			t.Fatalf("a value of %s is in the warehouse under the drop policy", where)
 		}
 	}
-	if bytes.Contains([]byte(out), []byte("\"pii_policy\":\"default drop\"")) == false {
+	if !strings.Contains(out, `"pii_policy":"default drop"`) {
 		t.Errorf("the run log lines do not name the policy")
 	}
 }

@@ -115,13 +115,14 @@ func (inv *invocation) startSandbox() (string, error) {
 }
 
 // connect builds the --source's API client (checking the key) and opens the warehouse, which
-// closes with the invocation. For verify, the client pages differently from the extraction.
-func (inv *invocation) connect(ctx context.Context, verifying bool) (platform, sink, error) {
+// closes with the invocation; a run verb creates its tables under the PII policy pii. For verify,
+// the client pages differently from the extraction.
+func (inv *invocation) connect(ctx context.Context, verifying bool, pii schemas.Policy) (platform, sink, error) {
 	client, err := inv.platform(ctx, verifying)
 	if err != nil {
 		return nil, nil, err
 	}
-	sink, err := inv.openSink(ctx)
+	sink, err := inv.openSink(ctx, pii)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,17 +142,11 @@ func (inv *invocation) connect(ctx context.Context, verifying bool) (platform, s
 }
 
 // openSink opens the configured warehouse: for writing in the run verbs (backfill, sync), which
-// first remove the batch directories killed runs left in --temp-dir; read-only in the others.
-func (inv *invocation) openSink(ctx context.Context) (sink, error) {
+// first remove the batch directories killed runs left in --temp-dir, and create the tables under
+// the PII policy pii; read-only in the others.
+func (inv *invocation) openSink(ctx context.Context, pii schemas.Policy) (sink, error) {
 	if inv.writesWarehouse() {
 		inv.removeStaleBatches()
-	}
-	var pii schemas.Policy
-	if inv.writesWarehouse() {
-		var err error
-		if pii, err = inv.piiPolicy(); err != nil {
-			return nil, err
-		}
 	}
 	switch inv.cfg.Warehouse.Kind {
 	case config.WarehouseDuckDB:

@@ -13,7 +13,7 @@ func (inv *invocation) job(ctx context.Context) (pipeline.Job, error) {
 	if err != nil {
 		return pipeline.Job{}, err
 	}
-	source, sink, err := inv.connect(ctx, false)
+	source, sink, err := inv.connect(ctx, false, pii)
 	if err != nil {
 		return pipeline.Job{}, err
 	}

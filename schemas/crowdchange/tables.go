@@ -44,7 +44,7 @@ func DataTables() []schemas.Table { return append([]schemas.Table(nil), dataTabl
 
 // BatchTables returns the tables a CrowdChange batch loads, in the order transform/crowdchange's
 // Builder returns their records: the data tables (parent first), then the quarantine.
-func BatchTables() []schemas.Table { return append(DataTables(), schemas.QuarantineTables()...) }
+func BatchTables() []schemas.Table { return schemas.BatchTables(Flattening()) }
 
 // Flattening is how a CrowdChange transaction becomes rows of DataTables().
 func Flattening() schemas.Flattening {

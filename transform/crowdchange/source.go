@@ -33,13 +33,12 @@ var (
 // Source is CrowdChange as the run loop sees it.
 type Source struct {
 	api Fetcher
-	// redact is what verify does to the API's raw JSON before comparing it (ComparePII); nil:
-	// nothing.
+	// redact is what verify does to the API's raw JSON before comparing it (ComparePII).
 	redact func([]byte) []byte
 }
 
 // NewSource returns the CrowdChange source reading through api.
-func NewSource(api Fetcher) *Source { return &Source{api: api} }
+func NewSource(api Fetcher) *Source { return &Source{api: api, redact: transform.Unredacted} }
 
 // Name is crowdchangeschema.Name.
 func (s *Source) Name() string { return crowdchangeschema.Name }
@@ -119,7 +118,7 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 			}
 			paid, donation, covered = string(a.TotalPaid), string(a.Donation), string(a.CoveredFees)
 		}
-		out = append(out, verify.NewFact(strconv.FormatInt(t.ID, 10), currency, s.redacted(t.Raw), paid, donation, covered))
+		out = append(out, verify.NewFact(strconv.FormatInt(t.ID, 10), currency, s.redact(t.Raw), paid, donation, covered))
 	}
 	return out
 }
@@ -141,11 +140,4 @@ WHERE (t.date >= TIMESTAMP '%s' AND t.date < TIMESTAMP '%s') OR t.date IS NULL`,
 // JSON redacted).
 func (s *Source) ComparePII(p schemas.Policy) {
 	s.redact = transform.Redactor(p.Flattening(crowdchangeschema.Flattening()))
-}
-
-func (s *Source) redacted(raw []byte) []byte {
-	if s.redact == nil {
-		return raw
-	}
-	return s.redact(raw)
 }

@@ -37,13 +37,13 @@ type userRow struct {
 }
 
 // tables are the tables of a Crowdtilt batch, in the order builder.NewRecords returns them.
-func tables() []schemas.Table {
-	var out []schemas.Table
-	for _, f := range []schemas.Flattening{crowdtiltschema.PaymentsFlattening(), crowdtiltschema.CampaignsFlattening(), crowdtiltschema.UsersFlattening()} {
-		out = append(out, f.Tables...)
-	}
-	q, _ := schemas.ByName(schemas.QuarantineTable)
-	return append(out, q)
+func tables() []schemas.Table { return schemas.BatchTables(flattenings(schemas.Policy{})...) }
+
+// flattenings are Crowdtilt's record kinds under a PII policy, in the order of their tables:
+// payments, campaigns, users.
+func flattenings(policy schemas.Policy) []schemas.Flattening {
+	return []schemas.Flattening{policy.Flattening(crowdtiltschema.PaymentsFlattening()),
+		policy.Flattening(crowdtiltschema.CampaignsFlattening()), policy.Flattening(crowdtiltschema.UsersFlattening())}
 }
 
 // Tables are Crowdtilt's tables and the quarantine.
@@ -81,16 +81,17 @@ type builder struct {
 }
 
 func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdtilt.Kind]map[string]string) (*builder, error) {
-	payments, err := transform.NewFlattener[paymentRow](mem, policy.Flattening(crowdtiltschema.PaymentsFlattening()))
+	fs := flattenings(policy)
+	payments, err := transform.NewFlattener[paymentRow](mem, fs[0])
 	if err != nil {
 		return nil, err
 	}
-	campaigns, err := transform.NewFlattener[campaignRow](mem, policy.Flattening(crowdtiltschema.CampaignsFlattening()))
+	campaigns, err := transform.NewFlattener[campaignRow](mem, fs[1])
 	if err != nil {
 		payments.Release()
 		return nil, err
 	}
-	users, err := transform.NewFlattener[userRow](mem, policy.Flattening(crowdtiltschema.UsersFlattening()))
+	users, err := transform.NewFlattener[userRow](mem, fs[2])
 	if err != nil {
 		payments.Release()
 		campaigns.Release()
@@ -100,8 +101,7 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdti
 	if err != nil {
 		return nil, err
 	}
-	g.Quarantine().RedactAs(policy.Flattening(crowdtiltschema.PaymentsFlattening()),
-		policy.Flattening(crowdtiltschema.CampaignsFlattening()), policy.Flattening(crowdtiltschema.UsersFlattening()))
+	g.Quarantine().RedactAs(fs...)
 	for _, k := range []crowdtilt.Kind{crowdtilt.KindPayment, crowdtilt.KindCampaign, crowdtilt.KindUser} {
 		if current[k] == nil {
 			current[k] = map[string]string{}
@@ -112,32 +112,34 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy, current map[crowdti
 		read[k] = map[string]time.Time{}
 	}
 	return &builder{Group: g, payments: payments, campaigns: campaigns, users: users, current: current, read: read,
-		hasher: newContentHasher(policy)}, nil
+		hasher: newContentHasher(fs)}, nil
 }
 
-// changed says whether r is to be appended as a new version, and makes it the current one: its
-// content hash, "" when not. A record read for the first time in the run is appended when it
+// changed says whether r is to be appended as a new version, and makes it the current one: then
+// also its raw JSON as stored (redacted under the policy, computed once for the hash and the
+// raw table) and its content hash. A record read for the first time in the run is appended when it
 // differs from its current version. One read again (a user embedded in several campaigns'
 // payments) is appended only when it differs and its modification_date is later than the
 // version current since it was first read: windows arrive in the order their fetches end, not
 // the order they were read, so an earlier read arriving later must not become current.
-func (b *builder) changed(r *crowdtilt.Record) (string, bool) {
-	h := b.hasher.of(r)
+func (b *builder) changed(r *crowdtilt.Record) (stored []byte, hash string, ok bool) {
+	stored = b.hasher.stored(r)
+	h := crowdtilt.ContentHash(stored)
 	since, again := b.read[r.Kind][r.ID]
 	switch {
 	case again:
 		b.reread++
 		if b.current[r.Kind][r.ID] == h || !r.ModificationDate.After(since) {
-			return "", false
+			return nil, "", false
 		}
 	case b.current[r.Kind][r.ID] == h:
 		b.unchanged++
 		b.read[r.Kind][r.ID] = r.ModificationDate
-		return "", false
+		return nil, "", false
 	}
 	b.read[r.Kind][r.ID] = r.ModificationDate
 	b.current[r.Kind][r.ID] = h
-	return h, true
+	return stored, h, true
 }
 
 // AddWindow adds the records of a fetched window that changed, and its quarantined items.
@@ -147,8 +149,8 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 		panic(fmt.Sprintf("crowdtilt: a %T is not a Crowdtilt window", f)) // a wiring mistake
 	}
 	if c := fetched.Campaign; c != nil && c.Campaign != nil {
-		if h, ok := b.changed(c); ok {
-			b.campaigns.Add(&campaignRow{Campaign: *c.Campaign, ContentHash: h}, c.Raw, c.Err, m)
+		if stored, h, ok := b.changed(c); ok {
+			b.campaigns.AddRedacted(&campaignRow{Campaign: *c.Campaign, ContentHash: h}, c.Raw, stored, c.Err, m)
 		}
 	}
 	for i := range fetched.Payments {
@@ -156,12 +158,12 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 		if p.Payment == nil {
 			continue
 		}
-		if h, ok := b.changed(p); ok {
+		if stored, h, ok := b.changed(p); ok {
 			row := paymentRow{Payment: *p.Payment, Currency: crowdtilt.Currency, ContentHash: h}
 			if p.Payment.Amount != nil {
 				row.AmountDecimal = extract.Money(crowdtilt.DecimalString(*p.Payment.Amount))
 			}
-			b.payments.Add(&row, p.Raw, p.Err, m)
+			b.payments.AddRedacted(&row, p.Raw, stored, p.Err, m)
 		}
 	}
 	for i := range fetched.Users {
@@ -169,8 +171,8 @@ func (b *builder) AddWindow(f extract.WindowFetch, m transform.Meta) {
 		if u.User == nil || u.IsReference() {
 			continue
 		}
-		if h, ok := b.changed(u); ok {
-			b.users.Add(&userRow{User: *u.User, ContentHash: h}, u.Raw, u.Err, m)
+		if stored, h, ok := b.changed(u); ok {
+			b.users.AddRedacted(&userRow{User: *u.User, ContentHash: h}, u.Raw, stored, u.Err, m)
 		}
 	}
 	for _, q := range fetched.Quarantined {
@@ -193,17 +195,22 @@ func (b *builder) Stats() transform.Stats {
 // crowdtilt.ContentHash of the raw JSON as the API sent it.
 type contentHasher map[crowdtilt.Kind]func([]byte) []byte
 
-func newContentHasher(policy schemas.Policy) contentHasher {
+// newContentHasher takes the kinds' flattenings under the policy (flattenings).
+func newContentHasher(fs []schemas.Flattening) contentHasher {
 	return contentHasher{
-		crowdtilt.KindPayment:  transform.Redactor(policy.Flattening(crowdtiltschema.PaymentsFlattening())),
-		crowdtilt.KindCampaign: transform.Redactor(policy.Flattening(crowdtiltschema.CampaignsFlattening())),
-		crowdtilt.KindUser:     transform.Redactor(policy.Flattening(crowdtiltschema.UsersFlattening())),
+		crowdtilt.KindPayment:  transform.Redactor(fs[0]),
+		crowdtilt.KindCampaign: transform.Redactor(fs[1]),
+		crowdtilt.KindUser:     transform.Redactor(fs[2]),
 	}
 }
 
-func (h contentHasher) of(r *crowdtilt.Record) string {
+// stored is r's raw JSON as its tables store it: redacted under the policy.
+func (h contentHasher) stored(r *crowdtilt.Record) []byte {
 	if redact := h[r.Kind]; redact != nil {
-		return crowdtilt.ContentHash(redact(r.Raw))
+		return redact(r.Raw)
 	}
-	return r.ContentHash()
+	return r.Raw
 }
+
+// of is r's content hash.
+func (h contentHasher) of(r *crowdtilt.Record) string { return crowdtilt.ContentHash(h.stored(r)) }

@@ -106,12 +106,12 @@ func NewSource(api API, log *logrus.Entry) *Source {
 		l.SetOutput(io.Discard)
 		log = logrus.NewEntry(l)
 	}
-	return &Source{api: api, log: log, users: map[string]crowdtilt.Record{}, hasher: newContentHasher(schemas.Policy{})}
+	return &Source{api: api, log: log, users: map[string]crowdtilt.Record{}, hasher: newContentHasher(flattenings(schemas.Policy{}))}
 }
 
 // ComparePII makes verify compare the API's payments' content hashes as the PII policy stores
 // them (the hash of their raw JSON redacted).
-func (s *Source) ComparePII(p schemas.Policy) { s.hasher = newContentHasher(p) }
+func (s *Source) ComparePII(p schemas.Policy) { s.hasher = newContentHasher(flattenings(p)) }
 
 // CompareWith sets the warehouse whose current versions (their content hashes) the records read
 // are compared with: planning reads them.
@@ -139,7 +139,7 @@ func (s *Source) PlanBackfill(ctx context.Context, r config.Run) (extract.Plan, 
 	}
 	from, to := r.From, r.RangeEnd()
 	var ws []extract.Window
-	for _, c := range s.order() {
+	for _, c := range s.campaignOrder {
 		ws = append(ws, extract.Window{Stream: StreamCreated, Account: c, Start: from, End: to})
 	}
 	s.setFirst(ws)
@@ -170,7 +170,7 @@ func (s *Source) PlanSync(ctx context.Context, cps []load.Checkpoint, _ config.R
 	}
 	var ws []extract.Window
 	skipped := 0
-	for _, c := range s.order() {
+	for _, c := range s.campaignOrder {
 		if resumed && last.campaigns[c] {
 			skipped++
 			continue
@@ -248,9 +248,6 @@ func (s *Source) prepare(ctx context.Context) error {
 		"current_users": len(current[crowdtilt.KindUser])}).Info("campaigns listed")
 	return nil
 }
-
-// order is the campaigns' ids in the API's order.
-func (s *Source) order() []string { return s.campaignOrder }
 
 // setFirst notes the plan's first window, which carries the listing's quarantined items.
 func (s *Source) setFirst(ws []extract.Window) {

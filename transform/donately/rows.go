@@ -54,13 +54,13 @@ func newDonationRow(d *donately.Donation) donationRow {
 }
 
 // tables are the tables of a Donately batch, in the order builder.NewRecords returns them.
-func tables() []schemas.Table {
-	var out []schemas.Table
-	for _, f := range []schemas.Flattening{donatelyschema.DonationsFlattening(), donatelyschema.CampaignsFlattening(), donatelyschema.PeopleFlattening()} {
-		out = append(out, f.Tables...)
-	}
-	q, _ := schemas.ByName(schemas.QuarantineTable)
-	return append(out, q)
+func tables() []schemas.Table { return schemas.BatchTables(flattenings(schemas.Policy{})...) }
+
+// flattenings are Donately's record kinds under a PII policy, in the order of their tables:
+// donations, campaigns, people.
+func flattenings(policy schemas.Policy) []schemas.Flattening {
+	return []schemas.Flattening{policy.Flattening(donatelyschema.DonationsFlattening()),
+		policy.Flattening(donatelyschema.CampaignsFlattening()), policy.Flattening(donatelyschema.PeopleFlattening())}
 }
 
 // Tables are Donately's tables and the quarantine.
@@ -84,16 +84,17 @@ type builder struct {
 }
 
 func newBuilder(mem memory.Allocator, policy schemas.Policy) (*builder, error) {
-	donations, err := transform.NewFlattener[donationRow](mem, policy.Flattening(donatelyschema.DonationsFlattening()))
+	fs := flattenings(policy)
+	donations, err := transform.NewFlattener[donationRow](mem, fs[0])
 	if err != nil {
 		return nil, err
 	}
-	campaigns, err := transform.NewFlattener[donately.Campaign](mem, policy.Flattening(donatelyschema.CampaignsFlattening()))
+	campaigns, err := transform.NewFlattener[donately.Campaign](mem, fs[1])
 	if err != nil {
 		donations.Release()
 		return nil, err
 	}
-	people, err := transform.NewFlattener[donately.Person](mem, policy.Flattening(donatelyschema.PeopleFlattening()))
+	people, err := transform.NewFlattener[donately.Person](mem, fs[2])
 	if err != nil {
 		donations.Release()
 		campaigns.Release()
@@ -103,8 +104,7 @@ func newBuilder(mem memory.Allocator, policy schemas.Policy) (*builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.Quarantine().RedactAs(policy.Flattening(donatelyschema.DonationsFlattening()),
-		policy.Flattening(donatelyschema.CampaignsFlattening()), policy.Flattening(donatelyschema.PeopleFlattening()))
+	g.Quarantine().RedactAs(fs...)
 	return &builder{Group: g, donations: donations, campaigns: campaigns, people: people}, nil
 }
 

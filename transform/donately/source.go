@@ -52,13 +52,12 @@ var _ Lister = (*donately.Client)(nil)
 // Source is Donately as the run loop and verify see it.
 type Source struct {
 	api Lister
-	// redact is what verify does to the API's raw JSON before comparing it (ComparePII); nil:
-	// nothing.
+	// redact is what verify does to the API's raw JSON before comparing it (ComparePII).
 	redact func([]byte) []byte
 }
 
 // NewSource returns the Donately source reading through api.
-func NewSource(api Lister) *Source { return &Source{api: api} }
+func NewSource(api Lister) *Source { return &Source{api: api, redact: transform.Unredacted} }
 
 // Name is donatelyschema.Name.
 func (s *Source) Name() string { return donatelyschema.Name }
@@ -207,7 +206,7 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 				amount = new(big.Rat).SetFrac64(*d.AmountInCents, 100).FloatString(2)
 			}
 		}
-		out = append(out, verify.NewFact(r.ID, currency, s.redacted(r.Raw), amount))
+		out = append(out, verify.NewFact(r.ID, currency, s.redact(r.Raw), amount))
 	}
 	return out
 }
@@ -216,11 +215,4 @@ func (s *Source) Facts(f extract.WindowFetch) []verify.Fact {
 // JSON redacted).
 func (s *Source) ComparePII(p schemas.Policy) {
 	s.redact = transform.Redactor(p.Flattening(donatelyschema.DonationsFlattening()))
-}
-
-func (s *Source) redacted(raw []byte) []byte {
-	if s.redact == nil {
-		return raw
-	}
-	return s.redact(raw)
 }
