@@ -477,7 +477,7 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = d.db.ExecContext(ctx, "INSERT INTO "+schemas.QuoteIdent(schemas.Runs)+" ("+runColumns+") VALUES (?"+strings.Repeat(", ?", len(runColumnNames)-1)+")",
 		r.RunID, r.Verb, nullString(r.Args), nullTime(r.RangeStart), nullTime(r.RangeEnd), r.StartedAt.UTC(), nullTime(r.EndedAt),
 		r.Outcome, nullString(r.Error), r.Windows, r.WindowsSkipped, r.Pages, r.Requests, r.Retries, r.Throttled,
 		r.Transactions, perTable, r.BytesLoaded, r.UnknownFields, r.InvalidTransactions, r.Quarantined, nullString(r.PIIPolicy), r.Source)
@@ -490,21 +490,19 @@ func (d *DuckDB) RecordRun(ctx context.Context, r Run) error {
 // Runs returns the latest row (the last appended) of each run, newest run first (by start time);
 // limit <= 0 returns every run.
 func (d *DuckDB) Runs(ctx context.Context, limit int) ([]Run, error) {
-	have := map[string]bool{}
-	cols, err := d.db.QueryContext(ctx, "SELECT column_name FROM information_schema.columns WHERE table_name = ?", schemas.Runs)
+	// One transaction, which changes nothing: the columns and the rows are read from the same state.
+	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading runs: %w", err)
 	}
-	for cols.Next() {
-		var c string
-		if err := cols.Scan(&c); err != nil {
-			cols.Close()
-			return nil, fmt.Errorf("reading runs: %w", err)
-		}
-		have[c] = true
-	}
-	if err := cols.Close(); err != nil {
+	defer func() { _ = tx.Rollback() }()
+	existing, err := columnTypes(ctx, tx)
+	if err != nil {
 		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	have := map[string]bool{}
+	for c := range existing[schemas.Runs] {
+		have[c] = true
 	}
 	q := "SELECT " + runSelectColumns(have) + " FROM " + schemas.QuoteIdent(schemas.Runs) + `
 QUALIFY row_number() OVER (PARTITION BY run_id ORDER BY rowid DESC) = 1
@@ -512,7 +510,7 @@ ORDER BY started_at DESC, run_id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := d.db.QueryContext(ctx, q)
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("reading runs: %w", err)
 	}

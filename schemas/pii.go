@@ -21,6 +21,10 @@ const (
 	Hash Treatment = "hash"
 	// Drop stores nothing: the column is absent from the table, the member from the raw JSON.
 	Drop Treatment = "drop"
+	// Null is a donor key's treatment when it can be neither hashed (no key) nor kept (its e-mail
+	// is not): the column stays, a column of nulls, since the donations model reads it. It is the
+	// policy's own; no setting spells it.
+	Null Treatment = "null"
 )
 
 // ParseTreatment reads keep, hash or drop.
@@ -145,7 +149,7 @@ func (p Policy) Table(t Table) Table {
 		if c.Derived == DonorKey {
 			c.Treatment = p.donorKey(t, c)
 		}
-		if c.Treatment == Drop && c.Derived != DonorKey {
+		if c.Treatment == Drop {
 			continue
 		}
 		if c.PII && p.BigQueryTag != "" && c.Treatment != Drop {
@@ -167,8 +171,7 @@ func (p Policy) Tables(ts []Table) []Table {
 }
 
 // donorKey is the treatment of the DonorKey column dk of t: hashed when a key is configured, else
-// the normalised e-mail in clear where the e-mail it copies is kept, else Drop, which for a donor
-// key means a column of nulls (the donations model reads the column whatever the policy).
+// the normalised e-mail in clear where the e-mail it copies is kept, else Null.
 func (p Policy) donorKey(t Table, dk Column) Treatment {
 	if p.Hash != nil {
 		return Hash
@@ -185,7 +188,7 @@ func (p Policy) donorKey(t Table, dk Column) Treatment {
 			}
 		}
 	}
-	return Drop
+	return Null
 }
 
 // Flattening is f under the policy: its tables (Table), the leaves of dropped columns taken out of

@@ -26,7 +26,7 @@ const (
 // treatmentOf is how a leaf fills column c.
 func treatmentOf(c schemas.Column) leafTreatment {
 	switch {
-	case c.Derived == schemas.DonorKey && c.Treatment == schemas.Drop:
+	case c.Derived == schemas.DonorKey && c.Treatment == schemas.Null:
 		return storeNothing
 	case c.Derived == schemas.DonorKey:
 		return storeDonorKey // hashed when the engine has a key (the policy then says Hash)
